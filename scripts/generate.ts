@@ -1,0 +1,400 @@
+/**
+ * Generates the operation table from the vendored Kernel OpenAPI spec.
+ *
+ *   npm run generate            writes src/generated/kernel-operations.gen.ts and the README tool table
+ *   npm run check:generated     regenerates into memory and fails on any difference
+ *
+ * Rows are data; behaviour lives in hand-written code (src/tools/operations.ts) that reads them.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { emitZod, type JsonSchema, type SchemaContext, shortDescription } from './lib/zod-emitter.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const specPath = join(root, 'spec/kernel-openapi.yml');
+const outPath = join(root, 'src/generated/kernel-operations.gen.ts');
+const readmePath = join(root, 'README.md');
+const snapshotPath = join(root, 'test/__snapshots__/tools.json');
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/** Spec tag -> toolset. snake_case of the tag, except where the tag names a sub-area of browsers. */
+const TOOLSETS: Record<string, string> = {
+  Browsers: 'browsers',
+  'Browser Computer Controls': 'computer',
+  'Browser Playwright': 'playwright',
+  'Browser Filesystem': 'browser_filesystem',
+  'Browser Processes': 'processes',
+  'Browser Logs': 'logs',
+  'Browser Telemetry': 'telemetry',
+  'Browser Replays': 'replays',
+  Profiles: 'profiles',
+  Extensions: 'extensions',
+  Proxies: 'proxies',
+  'Browser Pools': 'browser_pools',
+  Deployments: 'deployments',
+  Apps: 'apps',
+  Invocations: 'invocations',
+  'Auth Connections': 'auth_connections',
+  'Managed Auth': 'managed_auth',
+  Credentials: 'credentials',
+  'Credential Providers': 'credential_providers',
+  Projects: 'projects',
+  'API Keys': 'api_keys',
+};
+
+/**
+ * Reviewed names for operations that have no JavaScript code sample. Kept in the style of the SDK names.
+ * The deprecated /projects* routes get a `legacy_` prefix: their natural names belong to the /org/projects tools.
+ */
+const NAME_OVERRIDES: Record<string, string> = {
+  postAuthConnectionsExchange: 'auth_connections_exchange',
+  postAgentsAuth: 'agents_auth_create',
+  getAgentsAuth: 'agents_auth_list',
+  postAgentsAuthInvocations: 'agents_auth_invocations_create',
+  getAgentsAuthById: 'agents_auth_retrieve',
+  deleteAgentsAuthById: 'agents_auth_delete',
+  getAgentsAuthInvocationsInvocationId: 'agents_auth_invocations_retrieve',
+  postAgentsAuthInvocationsExchange: 'agents_auth_invocations_exchange',
+  postAgentsAuthInvocationsSubmit: 'agents_auth_invocations_submit',
+  getProjects: 'legacy_projects_list',
+  postProjects: 'legacy_projects_create',
+  getProjectsId: 'legacy_projects_retrieve',
+  patchProjectsId: 'legacy_projects_update',
+  deleteProjectsId: 'legacy_projects_delete',
+  getProjectLimits: 'legacy_projects_limits_retrieve',
+  patchProjectLimits: 'legacy_projects_limits_update',
+  listApiKeys: 'api_keys_list',
+  postApiKeys: 'api_keys_create',
+  getApiKeysById: 'api_keys_retrieve',
+  patchApiKeysById: 'api_keys_update',
+  deleteApiKeysById: 'api_keys_delete',
+};
+
+/** POST operations that only read state (reviewed by hand: the spec cannot say this). */
+const READ_ONLY_POSTS = new Set(['takeScreenshot', 'getMousePosition', 'readClipboard']);
+
+/** Non-DELETE operations that destroy or end something (kills, stops, flushes, deletes by PUT). */
+const DESTRUCTIVE = new Set([
+  'processKill',
+  'stopBrowserReplayRecording',
+  'flushBrowserPoolByIdOrName',
+  'deleteFile',
+  'deleteDirectory',
+]);
+
+interface Param {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required?: boolean;
+  deprecated?: boolean;
+  description?: string;
+  schema: JsonSchema;
+}
+interface Operation {
+  operationId: string;
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  deprecated?: boolean;
+  'x-hidden'?: boolean;
+  parameters?: (Param | { $ref: string })[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
+  responses: Record<string, { content?: Record<string, unknown>; $ref?: string }>;
+  'x-codeSamples'?: { lang: string; source: string }[];
+}
+
+const spec = parse(readFileSync(specPath, 'utf8')) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: Record<string, Record<string, unknown>>;
+};
+
+function resolveRef<T>(ref: string): T {
+  const parts = ref.replace(/^#\//, '').split('/');
+  let node: unknown = spec;
+  for (const part of parts) node = (node as Record<string, unknown>)[part];
+  if (node === undefined) throw new Error(`unresolved $ref ${ref}`);
+  return node as T;
+}
+
+const ctx: SchemaContext = { resolveRef: (ref) => resolveRef<JsonSchema>(ref) };
+
+function snake(s: string): string {
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toLowerCase();
+}
+
+function toolName(op: Operation): string {
+  const override = NAME_OVERRIDES[op.operationId];
+  if (override) return override;
+  const js = op['x-codeSamples']?.find((c) => c.lang === 'JavaScript');
+  const call = js?.source.match(/client\.([A-Za-z0-9_.]+)\(/)?.[1];
+  if (!call) throw new Error(`${op.operationId}: no JavaScript code sample and no name override`);
+  // `browsers.deleteByID` is the SDK's name for DELETE /browsers/{id}; the tool is `browsers_delete`.
+  return call
+    .split('.')
+    .map((part) => snake(part.replace(/ByID$/, '')))
+    .join('_');
+}
+
+/** "Deprecated: use `GET /org/projects` instead" -> the tool for that operation. */
+function replacementFor(op: Operation, byRoute: Map<string, string>): string | undefined {
+  const text = `${op.summary ?? ''} ${op.description ?? ''}`;
+  const m = text.match(/[Uu]se `?(GET|POST|PUT|PATCH|DELETE) (\/[A-Za-z0-9_/{}]+)`? instead/);
+  if (!m) return undefined;
+  return byRoute.get(`${m[1]} ${m[2]}`);
+}
+
+function describeOperation(op: Operation): string {
+  const summary = (op.summary ?? '').trim().replace(/\.$/, '');
+  let desc = (op.description ?? '')
+    .replace(/\*\*Deprecated:[^*]*\*\*/g, '')
+    .replace(/Deprecated: use `[^`]+` instead\.[^.]*\./g, '')
+    .trim();
+  desc = shortDescription(desc, 220);
+  if (!desc || desc.toLowerCase().startsWith(summary.toLowerCase())) return desc || `${summary}.`;
+  return `${summary}. ${desc}`;
+}
+
+type BodyKind = 'none' | 'json' | 'binary' | 'multipart';
+type AnswerKind = 'json' | 'binary' | 'stream' | 'empty';
+
+interface Row {
+  operationId: string;
+  name: string;
+  title: string;
+  description: string;
+  method: string;
+  path: string;
+  tag: string;
+  toolset: string;
+  deprecated: boolean;
+  hidden: boolean;
+  replacement?: string;
+  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+  params: { path: string[]; query: string[]; header: Record<string, string> };
+  body: { kind: BodyKind; mediaType?: string; fields: string[]; binary: string[] };
+  answer: { kind: AnswerKind; mediaType?: string; list: boolean };
+  inputCode: string;
+}
+
+function collectRows(): Row[] {
+  const ops: { method: string; path: string; op: Operation }[] = [];
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (op) ops.push({ method: method.toUpperCase(), path, op });
+    }
+  }
+  const byRoute = new Map<string, string>();
+  for (const { method, path, op } of ops) byRoute.set(`${method} ${path}`, toolName(op));
+
+  const rows: Row[] = [];
+  for (const { method, path, op } of ops) {
+    const name = toolName(op);
+    const tag = op.tags?.[0] ?? '';
+    const toolset = TOOLSETS[tag];
+    if (!toolset) throw new Error(`${op.operationId}: tag "${tag}" has no toolset`);
+
+    const params = (op.parameters ?? []).map((p) => ('$ref' in p ? resolveRef<Param>(p.$ref) : p));
+    const shape: { key: string; schema: JsonSchema; required: boolean; description?: string }[] = [];
+    const pathParams: string[] = [];
+    const queryParams: string[] = [];
+    const headerParams: Record<string, string> = {};
+    for (const p of params) {
+      let key = p.name;
+      if (p.in === 'path') pathParams.push(p.name);
+      else if (p.in === 'query') queryParams.push(p.name);
+      else if (p.in === 'header') {
+        key = snake(p.name);
+        headerParams[key] = p.name;
+      } else continue;
+      const description = p.deprecated ? `Deprecated. ${p.description ?? ''}` : p.description;
+      shape.push({ key, schema: p.schema, required: p.in === 'path' || !!p.required, description });
+    }
+
+    let body: Row['body'] = { kind: 'none', fields: [], binary: [] };
+    let bodyCode = '';
+    if (op.requestBody) {
+      const [mediaType, media] = Object.entries(op.requestBody.content)[0]!;
+      const required = !!op.requestBody.required;
+      if (mediaType === 'application/octet-stream') {
+        // The whole body is bytes: the `content` argument (base64) or `content_path` (a local file).
+        const wrapper: JsonSchema = {
+          type: 'object',
+          properties: { content: { type: 'string', format: 'binary', description: 'The file content.' } },
+          required: ['content'],
+        };
+        const emitted = emitZod(wrapper, ctx, { topLevel: true, bodyRequired: required });
+        body = { kind: 'binary', mediaType, fields: ['content'], binary: ['content'] };
+        bodyCode = emitted.code;
+      } else {
+        const kind: BodyKind = mediaType === 'multipart/form-data' ? 'multipart' : 'json';
+        const emitted = emitZod(media.schema, ctx, { topLevel: true, bodyRequired: required });
+        body = { kind, mediaType, fields: emitted.fields, binary: emitted.binaryFields };
+        bodyCode = emitted.code;
+      }
+    }
+    for (const s of shape) {
+      if (body.fields.includes(s.key))
+        throw new Error(`${op.operationId}: parameter ${s.key} collides with a body field`);
+    }
+
+    const ok = Object.entries(op.responses).filter(([code]) => code.startsWith('2'));
+    let answer: Row['answer'] = { kind: 'empty', list: false };
+    for (const [, res] of ok) {
+      const media = Object.keys(res.content ?? {})[0];
+      if (!media) continue;
+      const schema = (res.content?.[media] as { schema?: JsonSchema } | undefined)?.schema;
+      if (media === 'application/json') {
+        const resolved = schema?.$ref ? resolveRef<JsonSchema>(schema.$ref) : schema;
+        answer = { kind: 'json', mediaType: media, list: resolved?.type === 'array' };
+      } else if (media === 'text/event-stream') answer = { kind: 'stream', mediaType: media, list: false };
+      else answer = { kind: 'binary', mediaType: media, list: false };
+      break;
+    }
+
+    const readOnly = method === 'GET' || READ_ONLY_POSTS.has(op.operationId);
+    const annotations = {
+      readOnlyHint: readOnly,
+      destructiveHint: !readOnly && (method === 'DELETE' || DESTRUCTIVE.has(op.operationId)),
+      idempotentHint: readOnly || method === 'PUT' || method === 'DELETE',
+      openWorldHint: true,
+    };
+
+    const deprecated = !!op.deprecated;
+    const replacement = deprecated ? replacementFor(op, byRoute) : undefined;
+    let description = describeOperation(op);
+    if (deprecated) {
+      description = `Deprecated${replacement ? `: use ${replacement} instead` : ''}. ${description}`;
+    }
+
+    const paramCode = shape
+      .map((s) => {
+        const schema = s.description && !s.schema.description ? { ...s.schema, description: s.description } : s.schema;
+        const code = emitZod(schema, ctx, { field: s.key }).code;
+        return `${JSON.stringify(s.key)}: ${s.required ? code : `${code}.optional()`}`;
+      })
+      .join(', ');
+    const inputCode = bodyCode
+      ? bodyCode.replace(/^z\.strictObject\(\{/, `z.strictObject({ ${paramCode}${paramCode ? ', ' : ''}`)
+      : `z.strictObject({ ${paramCode} })`;
+
+    rows.push({
+      operationId: op.operationId,
+      name,
+      title: (op.summary ?? name).trim().replace(/\.$/, ''),
+      description,
+      method,
+      path,
+      tag,
+      toolset,
+      deprecated,
+      hidden: !!op['x-hidden'],
+      ...(replacement ? { replacement } : {}),
+      annotations,
+      params: { path: pathParams, query: queryParams, header: headerParams },
+      body,
+      answer,
+      inputCode,
+    });
+  }
+  const names = new Set<string>();
+  for (const r of rows) {
+    if (names.has(r.name)) throw new Error(`duplicate tool name ${r.name}`);
+    if (r.name.length > 40 || !/^[a-z0-9_]+$/.test(r.name)) throw new Error(`bad tool name ${r.name}`);
+    names.add(r.name);
+  }
+  return rows;
+}
+
+function renderTable(rows: Row[]): string {
+  const out: string[] = [
+    '// Generated by scripts/generate.ts from spec/kernel-openapi.yml. Do not edit: run `npm run generate`.',
+    "import { z } from 'zod';",
+    "import { exactlyOneOf, type OperationRow } from '../kernel/operation.js';",
+    '',
+    `export const SPEC_OPERATION_COUNT = ${rows.length};`,
+    '',
+    'export const operations: readonly OperationRow[] = [',
+  ];
+  for (const r of rows) {
+    const { inputCode, ...data } = r;
+    const json = JSON.stringify(data);
+    out.push(`  { ...${json}, input: () => ${inputCode} },`);
+  }
+  out.push('];', '');
+  return out.join('\n');
+}
+
+function renderReadmeTable(rows: Row[]): string {
+  const lines = ['| Toolset | Tool | What it does | Hints |', '| --- | --- | --- | --- |'];
+  const sorted = [...rows].sort((a, b) => a.toolset.localeCompare(b.toolset) || a.name.localeCompare(b.name));
+  for (const r of sorted) {
+    const hints = [
+      r.annotations.readOnlyHint ? 'read-only' : '',
+      r.annotations.destructiveHint ? 'destructive' : '',
+      r.deprecated ? 'deprecated' : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    lines.push(`| ${r.toolset} | \`${r.name}\` | ${r.title.replace(/\|/g, '\\|')} | ${hints} |`);
+  }
+  return lines.join('\n');
+}
+
+const START = '<!-- tools:start -->';
+const END = '<!-- tools:end -->';
+
+function withReadmeTable(readme: string, table: string): string {
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${START} ... ${END} markers`);
+  return `${readme.slice(0, a + START.length)}\n${table}\n${readme.slice(b)}`;
+}
+
+async function main() {
+  const check = process.argv.includes('--check');
+  const rows = collectRows();
+  const table = renderTable(rows);
+  const readme = withReadmeTable(readFileSync(readmePath, 'utf8'), renderReadmeTable(rows));
+  const targets: [string, string][] = [
+    [outPath, table],
+    [readmePath, readme],
+  ];
+  // The tool snapshot is built from the generated table through the real tool builder.
+  const { renderToolSnapshot } = await import('./lib/snapshot.js');
+  const drift: string[] = [];
+  for (const [file, content] of targets) {
+    let current = '';
+    try {
+      current = readFileSync(file, 'utf8');
+    } catch {}
+    if (current !== content) {
+      if (check) drift.push(file);
+      else writeFileSync(file, content);
+    }
+  }
+  const snapshot = await renderToolSnapshot();
+  let currentSnap = '';
+  try {
+    currentSnap = readFileSync(snapshotPath, 'utf8');
+  } catch {}
+  if (currentSnap !== snapshot) {
+    if (check) drift.push(snapshotPath);
+    else writeFileSync(snapshotPath, snapshot);
+  }
+  if (drift.length) {
+    console.error(`Generated files are stale: ${drift.map((f) => f.slice(root.length + 1)).join(', ')}`);
+    console.error('Run `npm run generate` and commit the result.');
+    process.exit(1);
+  }
+  console.error(`${check ? 'checked' : 'generated'}: ${rows.length} operations`);
+}
+
+await main();

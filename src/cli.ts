@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+/**
+ * The bin: flags and environment become one Config, then the chosen transport serves createServer.
+ *   kernel-mcp [options]              MCP over stdio (default) or --transport http
+ *   kernel-mcp simulator [...]        the Kernel API simulator on its own
+ */
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { type Config, ConfigError, loadConfig, usage, wantsHelp } from './config.js';
+import { KernelClient } from './kernel/client.js';
+import { createLogger, type Logger } from './log.js';
+import { StreamHub } from './resources/hub.js';
+import { createServer, type ServerDeps } from './server.js';
+import { SelectionError, selectTools } from './tools/selection.js';
+import { VERSION } from './version.js';
+
+interface Running {
+  close(): Promise<void>;
+}
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`kernel-mcp: ${message}\n`);
+  process.exit(code);
+}
+
+async function runSimulatorOnly(argv: string[]) {
+  const { parseArgs } = await import('node:util');
+  let values: { port?: string; host?: string; 'api-key'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { port: { type: 'string' }, host: { type: 'string' }, 'api-key': { type: 'string' } },
+    }));
+  } catch (err) {
+    fail(`${(err as Error).message}\nUsage: kernel-mcp simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY]`);
+  }
+  const port = Number(values.port ?? 4010);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a number from 0 to 65535');
+  const { startSimulator } = await import('./simulator/index.js');
+  const sim = await startSimulator({
+    host: values.host ?? '127.0.0.1',
+    port,
+    ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+  });
+  process.stdout.write(`Kernel API simulator listening on ${sim.url}\n`);
+  process.stdout.write(`Try: curl -H 'Authorization: Bearer any-key' ${sim.url}/browsers\n`);
+  const stop = async () => {
+    await sim.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function guardProcess(logger: Logger) {
+  // Nothing a client sends may take the process down: log what escaped and keep serving.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { reason: String(reason) }));
+  process.on('uncaughtException', (err) => logger.error('uncaught exception', { error: err.stack ?? err.message }));
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'simulator') return runSimulatorOnly(argv.slice(1));
+  if (wantsHelp(argv)) {
+    process.stdout.write(`kernel-mcp ${VERSION}\n${usage()}\n`);
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  guardProcess(logger);
+
+  let selection: ReturnType<typeof selectTools>;
+  try {
+    selection = selectTools(config);
+  } catch (err) {
+    if (err instanceof SelectionError) fail(err.message);
+    throw err;
+  }
+
+  const closers: (() => Promise<void> | void)[] = [];
+  let baseUrl = config.baseUrl;
+  let apiKey = config.apiKey;
+  if (config.simulate) {
+    const { startSimulator } = await import('./simulator/index.js');
+    apiKey = `sim_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    const sim = await startSimulator({ apiKey });
+    baseUrl = sim.url;
+    closers.push(() => sim.close());
+  }
+  const passthrough = config.transport === 'http' && config.auth === 'passthrough';
+  if (!apiKey && !passthrough) {
+    fail(
+      'KERNEL_API_KEY is not set. Set it to your Kernel API key (https://dashboard.onkernel.com -> API keys), ' +
+        'e.g. `KERNEL_API_KEY=sk_... npx kernel-mcp`, or run `npx kernel-mcp --simulate` to try it offline.',
+      1,
+    );
+  }
+  const client = new KernelClient({
+    baseUrl,
+    apiKey: apiKey ?? '',
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    logger,
+    userAgent: `kernel-mcp/${VERSION}`,
+  });
+  const hub = new StreamHub(client, {
+    bufferEvents: config.streamBufferEvents,
+    bufferBytes: config.streamBufferBytes,
+    idleMs: config.streamIdleMs,
+    logger,
+  });
+  closers.push(() => hub.close());
+  const deps: ServerDeps = {
+    client,
+    hub,
+    logger,
+    localFiles: config.transport === 'stdio',
+    simulated: config.simulate,
+    selection,
+  };
+  const target = config.simulate ? `the built-in simulator at ${baseUrl} (SIMULATED)` : baseUrl;
+
+  let running: Running;
+  if (config.transport === 'http') {
+    const { startHttpServer } = await import('./http.js');
+    running = await startHttpServer(config, deps);
+  } else {
+    const handle = serveStdio(() => createServer(config, deps), {
+      onerror: (err) => logger.debug('stdio transport error', { error: err.message }),
+    });
+    running = handle;
+    logger.info(`kernel-mcp ${VERSION} serving ${selection.tools.length} tools over stdio against ${target}`);
+    // The client closing stdin ends the session and the process.
+    process.stdin.on('end', () => void shutdown());
+    process.stdin.on('close', () => void shutdown());
+  }
+
+  let stopping = false;
+  async function shutdown() {
+    if (stopping) return;
+    stopping = true;
+    const timer = setTimeout(() => process.exit(0), 3000);
+    timer.unref();
+    try {
+      await running.close();
+    } catch {}
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch {}
+    }
+    process.exit(0);
+  }
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
+main().catch((err) => fail(`failed to start: ${(err as Error).stack ?? err}`, 1));

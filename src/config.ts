@@ -1,0 +1,178 @@
+/**
+ * Flags and environment become one validated Config. Every flag has an environment variable; flags win.
+ * Errors name the flag or variable and say how to fix it.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { LOG_LEVELS } from './log.js';
+
+export const DEFAULT_BASE_URL = 'https://api.onkernel.com';
+
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()));
+
+const bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no', '']).transform((v) => ['true', '1', 'yes'].includes(v)),
+]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const ConfigSchema = z.object({
+  apiKey: z.string().min(1).optional(),
+  baseUrl: z.url({ protocol: /^https?$/ }).default(DEFAULT_BASE_URL),
+  simulate: bool.default(false),
+  transport: z.enum(['stdio', 'http']).default('stdio'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: int(0, 65535).default(3333),
+  /** HTTP auth: `token` (clients send KERNEL_MCP_HTTP_TOKEN), `passthrough` (clients send their own Kernel key), `none` (loopback only). */
+  auth: z.enum(['token', 'passthrough', 'none']).optional(),
+  httpToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  allowedHosts: csv.optional(),
+  allowedOrigins: csv.optional(),
+  timeoutMs: int(1000, 600_000).default(60_000),
+  maxRetries: int(0, 10).default(2),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  outputDir: z.string().min(1).default(join(tmpdir(), 'kernel-mcp')),
+  includeDeprecated: bool.default(false),
+  toolsets: csv.optional(),
+  tools: csv.optional(),
+  excludeTools: csv.optional(),
+  readOnly: bool.default(false),
+  dynamic: bool.default(false),
+  /** The cap on any one result, in tokens (about 4 characters each). */
+  maxResultTokens: int(1000, 1_000_000).default(20_000),
+  /** Binary answers up to this size are embedded in the result; larger ones are written to outputDir. */
+  inlineBinaryBytes: int(0, 50 * 1024 * 1024).default(1024 * 1024),
+  proxyPoolUrl: z.url({ protocol: /^https?$/ }).optional(),
+  streamBufferEvents: int(10, 1_000_000).default(1000),
+  streamBufferBytes: int(1024, 512 * 1024 * 1024).default(4 * 1024 * 1024),
+  streamIdleMs: int(1000, 3_600_000).default(120_000),
+  /** Legacy (2025-era) HTTP sessions: the most at once, and how long an idle one lives. */
+  maxSessions: int(1, 100_000).default(1000),
+  sessionIdleMs: int(1000, 86_400_000).default(30 * 60_000),
+  maxBodyBytes: int(1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
+  maxConcurrentRequests: int(1, 100_000).default(256),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Each option: its flag, its environment variable, and whether the flag takes a value. */
+const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boolean; help: string }> = {
+  apiKey: { flag: 'api-key', env: 'KERNEL_API_KEY', help: 'Kernel API key (prefer the environment variable)' },
+  baseUrl: { flag: 'base-url', env: 'KERNEL_BASE_URL', help: `Kernel API base URL (default ${DEFAULT_BASE_URL})` },
+  simulate: { flag: 'simulate', env: 'KERNEL_MCP_SIMULATE', boolean: true, help: 'run against the built-in simulator' },
+  transport: { flag: 'transport', env: 'KERNEL_MCP_TRANSPORT', help: 'stdio (default) or http' },
+  host: { flag: 'host', env: 'KERNEL_MCP_HOST', help: 'HTTP bind address (default 127.0.0.1)' },
+  port: { flag: 'port', env: 'KERNEL_MCP_PORT', help: 'HTTP port (default 3333)' },
+  auth: { flag: 'auth', env: 'KERNEL_MCP_AUTH', help: 'HTTP auth: token, passthrough or none' },
+  httpToken: { flag: 'http-token', env: 'KERNEL_MCP_HTTP_TOKEN', help: 'bearer token HTTP clients must send' },
+  allowedHosts: { flag: 'allowed-hosts', env: 'KERNEL_MCP_ALLOWED_HOSTS', help: 'Host header allow-list' },
+  allowedOrigins: { flag: 'allowed-origins', env: 'KERNEL_MCP_ALLOWED_ORIGINS', help: 'Origin allow-list' },
+  timeoutMs: { flag: 'timeout-ms', env: 'KERNEL_TIMEOUT_MS', help: 'API request timeout (default 60000)' },
+  maxRetries: { flag: 'max-retries', env: 'KERNEL_MAX_RETRIES', help: 'retries for idempotent requests (default 2)' },
+  logLevel: { flag: 'log-level', env: 'KERNEL_MCP_LOG_LEVEL', help: 'debug, info, warn, error or silent' },
+  outputDir: { flag: 'output-dir', env: 'KERNEL_MCP_OUTPUT_DIR', help: 'where large binary answers are written' },
+  includeDeprecated: {
+    flag: 'include-deprecated',
+    env: 'KERNEL_MCP_INCLUDE_DEPRECATED',
+    boolean: true,
+    help: 'also list deprecated operations',
+  },
+  toolsets: { flag: 'toolsets', env: 'KERNEL_MCP_TOOLSETS', help: 'comma-separated toolsets, or all' },
+  tools: { flag: 'tools', env: 'KERNEL_MCP_TOOLS', help: 'comma-separated tool names to add' },
+  excludeTools: { flag: 'exclude-tools', env: 'KERNEL_MCP_EXCLUDE_TOOLS', help: 'comma-separated tool names to drop' },
+  readOnly: { flag: 'read-only', env: 'KERNEL_MCP_READ_ONLY', boolean: true, help: 'list read-only tools only' },
+  dynamic: { flag: 'dynamic', env: 'KERNEL_MCP_DYNAMIC', boolean: true, help: 'three meta-tools instead of many' },
+  maxResultTokens: { flag: 'max-result-tokens', env: 'KERNEL_MCP_MAX_RESULT_TOKENS', help: 'cap per result' },
+  inlineBinaryBytes: {
+    flag: 'inline-binary-bytes',
+    env: 'KERNEL_MCP_INLINE_BINARY_BYTES',
+    help: 'largest binary answer embedded inline',
+  },
+  proxyPoolUrl: { flag: 'proxy-pool-url', env: 'KERNEL_PROXY_POOL_URL', help: 'proxy-pool sessions service URL' },
+  streamBufferEvents: {
+    flag: 'stream-buffer-events',
+    env: 'KERNEL_MCP_STREAM_BUFFER_EVENTS',
+    help: 'events kept per stream',
+  },
+  streamBufferBytes: {
+    flag: 'stream-buffer-bytes',
+    env: 'KERNEL_MCP_STREAM_BUFFER_BYTES',
+    help: 'bytes kept per stream',
+  },
+  streamIdleMs: { flag: 'stream-idle-ms', env: 'KERNEL_MCP_STREAM_IDLE_MS', help: 'close an unread stream after' },
+  maxSessions: { flag: 'max-sessions', env: 'KERNEL_MCP_MAX_SESSIONS', help: 'most legacy HTTP sessions at once' },
+  sessionIdleMs: { flag: 'session-idle-ms', env: 'KERNEL_MCP_SESSION_IDLE_MS', help: 'idle legacy session lifetime' },
+  maxBodyBytes: { flag: 'max-body-bytes', env: 'KERNEL_MCP_MAX_BODY_BYTES', help: 'largest HTTP request body' },
+  maxConcurrentRequests: {
+    flag: 'max-concurrent-requests',
+    env: 'KERNEL_MCP_MAX_CONCURRENT_REQUESTS',
+    help: 'HTTP requests served at once',
+  },
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function usage(): string {
+  const lines = [
+    'Usage: kernel-mcp [options]            serve MCP (stdio by default)',
+    '       kernel-mcp simulator [--port 4010] [--host 127.0.0.1]   run the Kernel API simulator alone',
+    '',
+    'Options (each also an environment variable):',
+  ];
+  for (const o of Object.values(OPTIONS)) {
+    lines.push(`  --${o.flag}${o.boolean ? '' : ' <value>'}`.padEnd(36) + `${o.env.padEnd(34)} ${o.help}`);
+  }
+  lines.push('  --help'.padEnd(36) + ''.padEnd(34) + ' this text');
+  return lines.join('\n');
+}
+
+function describeIssue(key: string, message: string): string {
+  const o = OPTIONS[key as keyof Config];
+  return o ? `--${o.flag} (${o.env}): ${message}` : `${key}: ${message}`;
+}
+
+/** Parses argv (without node and script) and env into a Config; throws ConfigError naming the bad option. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const o of Object.values(OPTIONS)) options[o.flag] = { type: o.boolean ? 'boolean' : 'string' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n\n${usage()}`);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [key, o] of Object.entries(OPTIONS)) {
+    const fromFlag = parsed.values[o.flag];
+    const fromEnv = env[o.env];
+    if (fromFlag !== undefined) raw[key] = fromFlag;
+    else if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv;
+  }
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => describeIssue(String(i.path[0] ?? ''), i.message));
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export function wantsHelp(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+/** A Config for tests and embedding: defaults plus overrides, validated. */
+export function makeConfig(overrides: Partial<Config> = {}): Config {
+  return ConfigSchema.parse(overrides);
+}

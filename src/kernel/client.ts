@@ -1,0 +1,351 @@
+/**
+ * The one Kernel API client. It owns the base URL, the API key, connection reuse (an undici Agent, injectable so
+ * unit tests use MockAgent), timeouts, cancellation, bounded retries for idempotent methods, error mapping and
+ * redaction. Every tool, stream and resource reaches the API through an instance of this class.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { Agent, type Dispatcher, type FormData, request } from 'undici';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { apiError, KernelError } from './errors.js';
+import { addSecret } from './redact.js';
+
+export interface KernelClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Whole-request timeout (connect, headers and body), in ms. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, for GET/PUT/DELETE only. */
+  maxRetries?: number;
+  /** The longest Retry-After the client will wait for, in seconds; a longer one is returned as the error. */
+  maxRetryAfterSeconds?: number;
+  /** Base backoff in ms between retries when the answer has no Retry-After. */
+  retryBaseMs?: number;
+  dispatcher?: Dispatcher;
+  logger?: Logger;
+  userAgent?: string;
+  /** Extra headers on every request (the proxy-pool service sends `Connect-Protocol-Version`). */
+  headers?: Record<string, string>;
+}
+
+export type QueryValue = string | number | boolean | null | undefined | (string | number | boolean)[];
+
+export interface KernelRequest {
+  method: string;
+  /** Path relative to the base URL, already expanded (`/browsers/abc`). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  /** A JSON value (sent as application/json), raw bytes, or multipart form data. */
+  json?: unknown;
+  bytes?: Uint8Array;
+  contentType?: string;
+  form?: FormData;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Overrides the method rule: true allows retries, false forbids them. */
+  retry?: boolean;
+}
+
+export interface KernelResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  contentType: string | undefined;
+}
+
+export interface SseEvent {
+  id: string | undefined;
+  event: string | undefined;
+  data: string;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+const RESET_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** One shared connection pool per process: a client per API key (passthrough auth) reuses it. */
+let sharedAgent: Agent | undefined;
+export function sharedDispatcher(): Dispatcher {
+  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+  return sharedAgent;
+}
+
+function header(headers: KernelResponse['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Retry-After: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const secs = Number(value);
+  if (Number.isFinite(secs) && secs >= 0) return secs;
+  const date = Date.parse(value);
+  if (!Number.isNaN(date)) return Math.max(0, (date - Date.now()) / 1000);
+  return undefined;
+}
+
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export class KernelClient {
+  readonly baseUrl: string;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #maxRetryAfter: number;
+  readonly #retryBaseMs: number;
+  readonly #dispatcher: Dispatcher;
+  readonly #logger: Logger;
+  readonly #headers: Record<string, string>;
+
+  constructor(options: KernelClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#apiKey = options.apiKey;
+    addSecret(options.apiKey);
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#maxRetries = options.maxRetries ?? 2;
+    this.#maxRetryAfter = options.maxRetryAfterSeconds ?? 30;
+    this.#retryBaseMs = options.retryBaseMs ?? 250;
+    this.#dispatcher = options.dispatcher ?? sharedDispatcher();
+    this.#logger = options.logger ?? silentLogger;
+    this.#headers = {
+      'user-agent': options.userAgent ?? 'kernel-mcp',
+      ...options.headers,
+    };
+  }
+
+  /** A client for another API key (or base URL) sharing this one's connections and settings. */
+  withOptions(overrides: Partial<KernelClientOptions>): KernelClient {
+    return new KernelClient({
+      baseUrl: this.baseUrl,
+      apiKey: this.#apiKey,
+      timeoutMs: this.#timeoutMs,
+      maxRetries: this.#maxRetries,
+      maxRetryAfterSeconds: this.#maxRetryAfter,
+      retryBaseMs: this.#retryBaseMs,
+      dispatcher: this.#dispatcher,
+      logger: this.#logger,
+      headers: this.#headers,
+      ...overrides,
+    });
+  }
+
+  #url(path: string, query?: Record<string, QueryValue>): string {
+    const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined || v === null) continue;
+      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, String(item));
+      else url.searchParams.set(k, String(v));
+    }
+    return url.toString();
+  }
+
+  #requestHeaders(req: KernelRequest, accept: string): Record<string, string> {
+    const h: Record<string, string> = {
+      ...this.#headers,
+      accept,
+      ...req.headers,
+      authorization: `Bearer ${this.#apiKey}`,
+    };
+    if (req.json !== undefined) h['content-type'] = 'application/json';
+    else if (req.bytes) h['content-type'] = req.contentType ?? 'application/octet-stream';
+    return h;
+  }
+
+  /** Sends one request; retries idempotent ones on 429/502/503/504 and connection resets. */
+  async request(req: KernelRequest): Promise<KernelResponse> {
+    const method = req.method.toUpperCase();
+    const canRetry = req.retry ?? IDEMPOTENT.has(method);
+    const timeoutMs = req.timeoutMs ?? this.#timeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const url = this.#url(req.path, req.query);
+    const body =
+      req.json !== undefined ? JSON.stringify(req.json) : req.bytes ? Buffer.from(req.bytes) : (req.form ?? null);
+
+    for (let attempt = 0; ; attempt++) {
+      let res: KernelResponse;
+      try {
+        res = await this.#once(method, url, req, body, signal);
+      } catch (err) {
+        const mapped = this.#mapThrown(err, method, req.path, timeoutMs, req.signal);
+        const retryable = mapped.kind === 'network' && canRetry && attempt < this.#maxRetries;
+        if (!retryable) throw mapped;
+        const wait = this.#backoff(attempt);
+        if (Date.now() + wait >= deadline) throw mapped;
+        this.#logger.debug('retrying after a connection failure', { method, path: req.path, attempt: attempt + 1 });
+        await this.#sleep(wait, signal, method, req.path, timeoutMs, req.signal);
+        continue;
+      }
+      if (res.status < 400) return res;
+      const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'));
+      const error = apiError(method, req.path, res.status, res.body, res.contentType, retryAfter);
+      if (!canRetry || !RETRY_STATUS.has(res.status) || attempt >= this.#maxRetries) throw error;
+      if (retryAfter !== undefined && retryAfter > this.#maxRetryAfter) throw error;
+      const wait = retryAfter !== undefined ? retryAfter * 1000 : this.#backoff(attempt);
+      if (Date.now() + wait >= deadline) throw error;
+      this.#logger.debug('retrying', { method, path: req.path, status: res.status, waitMs: Math.round(wait) });
+      await this.#sleep(wait, signal, method, req.path, timeoutMs, req.signal);
+    }
+  }
+
+  /** Sends a JSON request and parses the JSON answer (the proxy-pool service and small helpers use this). */
+  async json<T = unknown>(
+    req: KernelRequest,
+  ): Promise<{ status: number; data: T; headers: KernelResponse['headers'] }> {
+    const res = await this.request(req);
+    const text = res.body.toString('utf8');
+    if (!text) return { status: res.status, data: undefined as T, headers: res.headers };
+    try {
+      return { status: res.status, data: JSON.parse(text) as T, headers: res.headers };
+    } catch (err) {
+      throw new KernelError('invalid_response', `Kernel API answered invalid JSON (${req.method} ${req.path})`, {
+        method: req.method,
+        path: req.path,
+        status: res.status,
+        cause: err,
+      });
+    }
+  }
+
+  /**
+   * Opens an event stream and yields its events until it ends, `signal` aborts, or the connection drops (then the
+   * iterator throws a `network` KernelError; the caller resumes with `lastEventId`). No whole-request timeout: a
+   * stream lives as long as its resource; the connect/headers phase is bounded by the client timeout.
+   */
+  async *stream(req: KernelRequest & { lastEventId?: string }): AsyncGenerator<SseEvent, void, undefined> {
+    const method = req.method.toUpperCase();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(req.signal?.reason);
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const headers = this.#requestHeaders(req, 'text/event-stream');
+    if (req.lastEventId) headers['last-event-id'] = req.lastEventId;
+    const headersTimer = setTimeout(
+      () => controller.abort(new Error('headers timeout')),
+      req.timeoutMs ?? this.#timeoutMs,
+    );
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(this.#url(req.path, req.query), {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        dispatcher: this.#dispatcher,
+        signal: controller.signal,
+        bodyTimeout: 0,
+      });
+    } catch (err) {
+      req.signal?.removeEventListener('abort', onAbort);
+      throw this.#mapThrown(err, method, req.path, req.timeoutMs ?? this.#timeoutMs, req.signal);
+    } finally {
+      clearTimeout(headersTimer);
+    }
+    try {
+      if (res.statusCode >= 400) {
+        const body = Buffer.from(await res.body.arrayBuffer());
+        const ct = header(res.headers as KernelResponse['headers'], 'content-type');
+        const retryAfter = parseRetryAfter(header(res.headers as KernelResponse['headers'], 'retry-after'));
+        throw apiError(method, req.path, res.statusCode, body, ct, retryAfter);
+      }
+      const queue: SseEvent[] = [];
+      const parser = createParser({
+        onEvent: (e: EventSourceMessage) => queue.push({ id: e.id, event: e.event, data: e.data }),
+      });
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body) {
+          parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
+          while (queue.length) yield queue.shift()!;
+        }
+      } catch (err) {
+        if (req.signal?.aborted) return;
+        throw this.#mapThrown(err, method, req.path, req.timeoutMs ?? this.#timeoutMs, req.signal);
+      }
+      while (queue.length) yield queue.shift()!;
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+      if (!res.body.destroyed) res.body.destroy();
+    }
+  }
+
+  async #once(
+    method: string,
+    url: string,
+    req: KernelRequest,
+    body: string | Buffer | FormData | null,
+    signal: AbortSignal,
+  ): Promise<KernelResponse> {
+    const res = await request(url, {
+      method: method as Dispatcher.HttpMethod,
+      headers: this.#requestHeaders(req, 'application/json, */*;q=0.5'),
+      body,
+      dispatcher: this.#dispatcher,
+      signal,
+    });
+    const buf = Buffer.from(await res.body.arrayBuffer());
+    const headers = res.headers as KernelResponse['headers'];
+    return { status: res.statusCode, headers, body: buf, contentType: header(headers, 'content-type') };
+  }
+
+  #backoff(attempt: number): number {
+    const base = this.#retryBaseMs * 2 ** attempt;
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  async #sleep(
+    ms: number,
+    signal: AbortSignal,
+    method: string,
+    path: string,
+    timeoutMs: number,
+    callerSignal?: AbortSignal,
+  ): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal });
+    } catch (err) {
+      throw this.#mapThrown(err, method, path, timeoutMs, callerSignal);
+    }
+  }
+
+  #mapThrown(err: unknown, method: string, path: string, timeoutMs: number, callerSignal?: AbortSignal): KernelError {
+    if (err instanceof KernelError) return err;
+    if (callerSignal?.aborted) {
+      return new KernelError('aborted', `Request cancelled (${method} ${path})`, { method, path, cause: err });
+    }
+    const name = (err as { name?: string }).name;
+    const code = errorCode(err);
+    if (name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new KernelError(
+        'timeout',
+        `Kernel API did not answer within ${Math.round(timeoutMs / 1000)}s (${method} ${path}). Retry, or raise KERNEL_TIMEOUT_MS.`,
+        { method, path, cause: err },
+      );
+    }
+    if (name === 'AbortError') {
+      return new KernelError('aborted', `Request cancelled (${method} ${path})`, { method, path, cause: err });
+    }
+    const detail = code && RESET_CODES.has(code) ? 'the connection was reset' : (err as Error).message || String(err);
+    return new KernelError(
+      'network',
+      `Could not reach the Kernel API at ${this.baseUrl}: ${detail} (${method} ${path}).`,
+      { method, path, cause: err },
+    );
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The shape of one row of the generated operation table (src/generated/kernel-operations.gen.ts), and the small
+ * runtime helpers the generated zod schemas call.
+ */
+import type { z } from 'zod';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface OperationAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface OperationRow {
+  operationId: string;
+  /** MCP tool name: snake_case of the Kernel SDK call, at most 40 characters. */
+  name: string;
+  title: string;
+  description: string;
+  method: HttpMethod | string;
+  /** Path template, e.g. `/browsers/{id}/computer/click_mouse`. */
+  path: string;
+  /** The spec tag. */
+  tag: string;
+  toolset: string;
+  deprecated: boolean;
+  hidden: boolean;
+  /** For deprecated operations: the tool that replaces it. */
+  replacement?: string;
+  annotations: OperationAnnotations;
+  /** Argument names by where they go. Header arguments map argument name -> header name. */
+  params: { path: string[]; query: string[]; header: Record<string, string> };
+  /**
+   * The request body: `json` (fields are top-level arguments), `binary` (the `content` argument is the whole body),
+   * `multipart` (fields become form parts), or `none`. `binary` lists fields that carry bytes (base64 or `_path`).
+   */
+  body: { kind: 'none' | 'json' | 'binary' | 'multipart'; mediaType?: string; fields: string[]; binary: string[] };
+  /** The success answer: JSON (`list` when it is an array paged by headers), bytes, an event stream, or nothing. */
+  answer: { kind: 'json' | 'binary' | 'stream' | 'empty'; mediaType?: string; list: boolean };
+  /** Builds the zod input schema (lazily, so start-up does not pay for 133 schemas). */
+  input: () => z.ZodType<Record<string, unknown>>;
+}
+
+/**
+ * A refinement: exactly one of the alternatives is given. Each alternative lists fields that must all be present;
+ * `a|b` inside an alternative means either field (a binary field and its `_path` twin).
+ */
+export function exactlyOneOf(alternatives: string[][]) {
+  const present = (value: Record<string, unknown>, field: string) =>
+    field.split('|').some((f) => value[f] !== undefined && value[f] !== null);
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const satisfied = alternatives.filter((alt) => alt.every((f) => present(value, f)));
+    if (satisfied.length === 1) return;
+    const options = alternatives.map((alt) => alt.map((f) => f.replace('|', ' or ')).join(' + ')).join('; or ');
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        satisfied.length === 0
+          ? `give exactly one of: ${options}`
+          : `give only one of: ${options} (got ${satisfied.length})`,
+      path: [],
+    });
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * `createServer(config, deps)` builds one McpServer with its tools and resources. It knows nothing of transports:
+ * stdio calls it once per connection, HTTP once per request, so it only registers what was built once per process
+ * (tool definitions and their schemas live in module scope; clients and the stream hub come in `deps`).
+ */
+import { McpServer } from '@modelcontextprotocol/server';
+import type { Config } from './config.js';
+import type { KernelClient } from './kernel/client.js';
+import type { Logger } from './log.js';
+import type { StreamHub } from './resources/hub.js';
+import { registerTools } from './tools/define.js';
+import { type Selection, selectTools } from './tools/selection.js';
+import { VERSION } from './version.js';
+
+export interface ServerDeps {
+  client: KernelClient;
+  hub: StreamHub;
+  logger: Logger;
+  /** Local file paths may be read and written: true over stdio, never for HTTP clients. */
+  localFiles: boolean;
+  simulated?: boolean;
+  /** The tool selection, computed once per process (selectTools validates names). */
+  selection?: Selection;
+}
+
+export function instructions(config: Config, simulated: boolean): string {
+  const lines = [
+    'Kernel cloud browsers. Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
+    'List tools page with limit/offset and answer {items, has_more, next_offset}. Stream tools take a cursor (`after`) and return the next one.',
+  ];
+  if (simulated) {
+    lines.unshift('SIMULATED: this server talks to the built-in Kernel API simulator, not the real Kernel API.');
+  }
+  void config;
+  return lines.join('\n');
+}
+
+export function createServer(config: Config, deps: ServerDeps): McpServer {
+  const server = new McpServer(
+    { name: 'kernel-mcp', title: 'Kernel', version: VERSION },
+    {
+      capabilities: { tools: { listChanged: false } },
+      instructions: instructions(config, deps.simulated ?? false),
+      cacheHints: { 'tools/list': { ttlMs: 300_000, cacheScope: 'private' } },
+      maxToolInputElements: 20_000,
+    },
+  );
+  const selection = deps.selection ?? selectTools(config);
+  registerTools(server, selection.tools, {
+    client: deps.client,
+    config,
+    logger: deps.logger,
+    hub: deps.hub,
+    localFiles: deps.localFiles,
+  });
+  return server;
+}

@@ -1,0 +1,141 @@
+/**
+ * `defineTool` is the only way a tool is made: name, title, description, annotations, a zod input schema and a
+ * handler. Tool definitions are built once per process and registered on every McpServer the factory builds, so
+ * their JSON Schemas are converted once (the SDK would otherwise convert per server instance, i.e. per HTTP request).
+ */
+import type { CallToolResult, McpServer, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { KernelClient } from '../kernel/client.js';
+import type { Logger } from '../log.js';
+import type { StreamHub } from '../resources/hub.js';
+import { errorResult } from './results.js';
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** What a tool handler gets besides its arguments. */
+export interface ToolContext {
+  client: KernelClient;
+  config: Config;
+  logger: Logger;
+  hub: StreamHub;
+  /** Local file paths may be read and written (stdio); never on behalf of an HTTP client. */
+  localFiles: boolean;
+  signal: AbortSignal;
+  /** Reports progress when the client asked for it; a no-op otherwise. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+}
+
+export interface ToolDefinition<Args extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  title: string;
+  description: string;
+  annotations: ToolAnnotations;
+  toolset: string;
+  /** Built lazily, once. */
+  input: () => z.ZodType<Args>;
+  handler: (args: Args, ctx: ToolContext) => Promise<CallToolResult>;
+  deprecated?: boolean;
+}
+
+/** Defines a tool; the result is erased to the common type so tools of any argument shape sit in one list. */
+export function defineTool<Args extends Record<string, unknown>>(def: ToolDefinition<Args>): ToolDefinition {
+  return def as unknown as ToolDefinition;
+}
+
+const SAFE_INT = Number.MAX_SAFE_INTEGER;
+
+/** Drops what adds bytes and no meaning for a client: `$schema`, and the safe-integer bounds zod adds to ints. */
+function lean(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(lean);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === '$schema') continue;
+    if ((k === 'maximum' && v === SAFE_INT) || (k === 'minimum' && v === -SAFE_INT)) continue;
+    // `additionalProperties: {}` (zod's loose objects) says nothing JSON Schema does not already assume.
+    if (k === 'additionalProperties' && v && typeof v === 'object' && Object.keys(v).length === 0) continue;
+    out[k] = lean(v);
+  }
+  return out;
+}
+
+interface Compiled {
+  zod: z.ZodType<Record<string, unknown>>;
+  schema: StandardSchemaWithJSON<Record<string, unknown>, Record<string, unknown>>;
+  json: Record<string, unknown>;
+}
+
+const compiled = new WeakMap<ToolDefinition, Compiled>();
+
+/** The zod schema and its JSON Schema, computed once per definition per process. */
+export function compile(def: ToolDefinition): Compiled {
+  let c = compiled.get(def);
+  if (c) return c;
+  const zod = def.input();
+  const json = lean(z.toJSONSchema(zod, { io: 'input', unrepresentable: 'any' })) as Record<string, unknown>;
+  const std = zod['~standard'];
+  const schema: Compiled['schema'] = {
+    '~standard': {
+      version: 1,
+      vendor: 'kernel-mcp',
+      validate: (value: unknown) => std.validate(value),
+      jsonSchema: { input: () => json, output: () => json },
+    } as StandardSchemaWithJSON<Record<string, unknown>, Record<string, unknown>>['~standard'],
+  };
+  c = { zod, schema, json };
+  compiled.set(def, c);
+  return c;
+}
+
+/** Per-server things a handler needs; the rest of ToolContext comes from the request. */
+export type ToolDeps = Omit<ToolContext, 'signal' | 'progress'>;
+
+export function makeToolContext(deps: ToolDeps, mcp: ServerContext): ToolContext {
+  const token = mcp.mcpReq._meta?.progressToken;
+  return {
+    ...deps,
+    signal: mcp.mcpReq.signal,
+    progress: async (progress, total, message) => {
+      if (token === undefined) return;
+      try {
+        await mcp.mcpReq.notify({
+          method: 'notifications/progress',
+          params: {
+            progressToken: token,
+            progress,
+            ...(total !== undefined ? { total } : {}),
+            ...(message ? { message } : {}),
+          },
+        });
+      } catch {
+        // A client that went away cannot be told; the call itself ends through its signal.
+      }
+    },
+  };
+}
+
+/** Registers definitions on a server; a thrown error becomes an `isError` result, never a crash. */
+export function registerTools(server: McpServer, defs: readonly ToolDefinition[], deps: ToolDeps): void {
+  for (const def of defs) {
+    const { schema } = compile(def);
+    const handler = def.handler;
+    server.registerTool(
+      def.name,
+      { title: def.title, description: def.description, inputSchema: schema, annotations: def.annotations },
+      async (args: Record<string, unknown>, mcp: ServerContext) => {
+        try {
+          return await handler(args, makeToolContext(deps, mcp));
+        } catch (err) {
+          deps.logger.debug('tool failed', { tool: def.name, error: (err as Error).message });
+          return errorResult(err);
+        }
+      },
+    );
+  }
+}

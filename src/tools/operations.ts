@@ -1,0 +1,224 @@
+/**
+ * Turns each row of the generated operation table into a tool: arguments become the path, query, headers and body
+ * of one request through the KernelClient, and the answer is shaped by results.ts. Event-stream operations read
+ * through the stream hub from a cursor instead.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { operations } from '../generated/kernel-operations.gen.js';
+import type { KernelRequest, QueryValue } from '../kernel/client.js';
+import type { OperationRow } from '../kernel/operation.js';
+import { addSecret } from '../kernel/redact.js';
+import { buildForm, readBinary } from './binary.js';
+import { defineTool, type ToolContext, type ToolDefinition } from './define.js';
+import { binaryResult, charsForTokens, emptyResult, jsonResult, listResult } from './results.js';
+
+/** Stream reads: defaults and ceilings. Never past 60 s, so clients do not move the call to the background. */
+export const STREAM_LIMITS = { defaultEvents: 100, maxEvents: 1000, defaultSeconds: 10, maxSeconds: 60 };
+
+/** Arguments that hold write-only secrets; their values are registered with the redactor before any request. */
+const SECRET_FIELDS = new Set(['password', 'token', 'totp_secret', 'values', 'field_values', 'fields', 'code']);
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function registerSecrets(value: unknown, key = '') {
+  if (typeof value === 'string') {
+    if (SECRET_FIELDS.has(key)) addSecret(value);
+    return;
+  }
+  if (!value || typeof value !== 'object') return;
+  for (const [k, v] of Object.entries(value)) {
+    // Everything under a secret-holding object (credential values, submitted form fields) is secret.
+    if (SECRET_FIELDS.has(key) && typeof v === 'string') addSecret(v);
+    else registerSecrets(v, k);
+  }
+}
+
+export function expandPath(row: OperationRow, args: Record<string, unknown>): string {
+  return row.path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(String(args[name])));
+}
+
+/** The request for a row and validated arguments (without a body for streams). */
+export async function buildRequest(
+  row: OperationRow,
+  args: Record<string, unknown>,
+  localFiles: boolean,
+): Promise<KernelRequest> {
+  const req: KernelRequest = { method: row.method, path: expandPath(row, args) };
+  const query: Record<string, QueryValue> = {};
+  for (const q of row.params.query) if (args[q] !== undefined) query[q] = args[q] as QueryValue;
+  if (Object.keys(query).length) req.query = query;
+  const headers: Record<string, string> = {};
+  for (const [arg, name] of Object.entries(row.params.header)) {
+    if (args[arg] !== undefined) headers[name] = String(args[arg]);
+  }
+  if (Object.keys(headers).length) req.headers = headers;
+  switch (row.body.kind) {
+    case 'json': {
+      const body: Record<string, unknown> = {};
+      for (const f of row.body.fields) if (args[f] !== undefined) body[f] = args[f];
+      registerSecrets(body);
+      // An optional body with nothing in it is still sent as {} (the API expects JSON for these routes).
+      req.json = body;
+      break;
+    }
+    case 'binary': {
+      const bin = await readBinary(args, 'content', 'content', localFiles);
+      req.bytes = bin?.bytes ?? Buffer.alloc(0);
+      req.contentType = row.body.mediaType ?? 'application/octet-stream';
+      break;
+    }
+    case 'multipart':
+      registerSecrets(args);
+      req.form = await buildForm(args, row.body.fields, row.body.binary, localFiles);
+      break;
+    default:
+      break;
+  }
+  return req;
+}
+
+function outputName(row: OperationRow, args: Record<string, unknown>, contentDisposition?: string): string {
+  const fromHeader = contentDisposition?.match(/filename\*?=(?:UTF-8'')?"?([^";]+)"?/i)?.[1];
+  if (fromHeader) return decodeURIComponent(fromHeader);
+  const path = typeof args.path === 'string' ? args.path.split('/').filter(Boolean).pop() : undefined;
+  const ext = row.answer.mediaType?.includes('zip')
+    ? '.zip'
+    : row.answer.mediaType?.includes('mp4')
+      ? '.mp4'
+      : row.answer.mediaType?.includes('png')
+        ? '.png'
+        : '';
+  return path ? `${path}${ext && !path.endsWith(ext) ? ext : ''}` : `${row.name}${ext}`;
+}
+
+/** Calls the operation once and shapes the answer. Shared by the direct tools and dynamic mode. */
+export async function callOperation(
+  row: OperationRow,
+  args: Record<string, unknown>,
+  ctx: ToolContext,
+): Promise<CallToolResult> {
+  if (row.answer.kind === 'stream') return readStream(row, args, ctx);
+  const req = await buildRequest(row, args, ctx.localFiles);
+  req.signal = ctx.signal;
+  const res = await ctx.client.request(req);
+  const maxChars = charsForTokens(ctx.config.maxResultTokens);
+  const isJson = res.contentType?.includes('json');
+  if (res.body.length === 0 || res.status === 204) return emptyResult(res.status, row.method, req.path);
+  if (isJson) {
+    let data: unknown;
+    try {
+      data = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      return jsonResult({ raw: res.body.toString('utf8').slice(0, 2000) }, maxChars);
+    }
+    if (Array.isArray(data) && row.answer.list) {
+      const hasMore = header(res.headers, 'x-has-more') === 'true';
+      const next = header(res.headers, 'x-next-offset');
+      return listResult(
+        {
+          items: data,
+          hasMore,
+          nextOffset: hasMore && next !== undefined ? Number(next) : null,
+          offset: typeof args.offset === 'number' ? args.offset : 0,
+        },
+        maxChars,
+      );
+    }
+    return jsonResult(data, maxChars);
+  }
+  return binaryResult(res.body, {
+    mediaType: res.contentType ?? row.answer.mediaType ?? 'application/octet-stream',
+    name: outputName(row, args, header(res.headers, 'content-disposition')),
+    inlineBytes: ctx.config.inlineBinaryBytes,
+    maxChars,
+    outputDir: ctx.localFiles ? ctx.config.outputDir : undefined,
+  });
+}
+
+/** Stream tools: events after a cursor, from the hub's buffer, waiting a bounded time when none are buffered. */
+async function readStream(row: OperationRow, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
+  const req = await buildRequest(row, args, false);
+  const maxEvents = (args.max_events as number | undefined) ?? STREAM_LIMITS.defaultEvents;
+  const maxSeconds = (args.max_seconds as number | undefined) ?? STREAM_LIMITS.defaultSeconds;
+  const after = args.after === undefined ? undefined : Number(args.after);
+  const result = await ctx.hub.read(
+    { path: req.path, ...(req.query ? { query: req.query } : {}) },
+    {
+      ...(after !== undefined ? { after } : {}),
+      maxEvents,
+      maxWaitMs: maxSeconds * 1000,
+      signal: ctx.signal,
+      onWait: (ms) => void ctx.progress(Math.floor(ms / 1000), maxSeconds, 'waiting for events'),
+    },
+  );
+  const structured: Record<string, unknown> = {
+    events: result.events,
+    cursor: result.cursor === null ? null : String(result.cursor),
+    ended: result.ended,
+  };
+  if (result.dropped) {
+    structured.dropped = true;
+    structured.note = 'Some events after the cursor had left the buffer; these are the oldest kept.';
+  }
+  if (!result.ended && result.events.length === 0) {
+    structured.note = `No new events within ${maxSeconds}s; call again with the same cursor to keep waiting.`;
+  }
+  return jsonResult(structured, charsForTokens(ctx.config.maxResultTokens));
+}
+
+const streamArgs = {
+  after: z
+    .string()
+    .regex(/^\d+$/, 'a cursor is the number a previous call returned')
+    .describe('Cursor: the `cursor` a previous call returned. Omit to start from the oldest buffered event.')
+    .optional(),
+  max_events: z
+    .int()
+    .min(1)
+    .max(STREAM_LIMITS.maxEvents)
+    .describe(`Most events to return (default ${STREAM_LIMITS.defaultEvents}).`)
+    .optional(),
+  max_seconds: z
+    .number()
+    .min(0)
+    .max(STREAM_LIMITS.maxSeconds)
+    .describe(`Longest wait for a first event, in seconds (default ${STREAM_LIMITS.defaultSeconds}).`)
+    .optional(),
+};
+
+/** The input schema of a row: the spec's, and for streams the cursor arguments instead of Last-Event-ID. */
+function inputFor(row: OperationRow): () => z.ZodType<Record<string, unknown>> {
+  if (row.answer.kind !== 'stream') return row.input;
+  return () => {
+    const base = row.input() as unknown as z.ZodObject;
+    const omit: Record<string, true> = {};
+    for (const arg of Object.keys(row.params.header)) omit[arg] = true;
+    return base.omit(omit).extend(streamArgs) as unknown as z.ZodType<Record<string, unknown>>;
+  };
+}
+
+function describe(row: OperationRow): string {
+  if (row.answer.kind !== 'stream') return row.description;
+  return `${row.description} Returns events after \`after\` (a cursor), waiting up to max_seconds when none are buffered; pass the returned cursor to the next call.`;
+}
+
+export function operationTool(row: OperationRow): ToolDefinition {
+  return defineTool({
+    name: row.name,
+    title: row.title,
+    description: describe(row),
+    annotations: row.annotations,
+    toolset: row.toolset,
+    deprecated: row.deprecated,
+    input: inputFor(row),
+    handler: (args, ctx) => callOperation(row, args, ctx),
+  });
+}
+
+/** Every operation's tool, built once per process. */
+export const operationTools: readonly ToolDefinition[] = operations.map(operationTool);
+export const operationsByName: ReadonlyMap<string, OperationRow> = new Map(operations.map((r) => [r.name, r]));

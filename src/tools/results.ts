@@ -1,0 +1,162 @@
+/**
+ * Turns API answers into CallToolResults an agent can use: JSON as structuredContent plus one compact text block,
+ * lists as {items, has_more, next_offset}, images as image content, other bytes as embedded resources or files,
+ * and every answer cut at the configured cap with a note that says how to get the rest.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import { KernelError } from '../kernel/errors.js';
+import { redact, redactValue } from '../kernel/redact.js';
+
+/** About four characters a token: the cap in characters for a token budget. */
+export const charsForTokens = (tokens: number) => tokens * 4;
+
+export function textResult(text: string, structured?: Record<string, unknown>): CallToolResult {
+  return {
+    content: [{ type: 'text', text: redact(text) }],
+    ...(structured ? { structuredContent: redactValue(structured) } : {}),
+  };
+}
+
+export function errorResult(err: unknown): CallToolResult {
+  const message =
+    err instanceof KernelError || err instanceof Error ? err.message : `Unexpected failure: ${String(err)}`;
+  return { content: [{ type: 'text', text: redact(message) }], isError: true };
+}
+
+export function invalidArgument(field: string, message: string): CallToolResult {
+  return errorResult(new Error(`Invalid argument ${field}: ${message}`));
+}
+
+/** A JSON object (or any JSON value, wrapped as {result}) as structured content plus compact text. */
+export function jsonResult(value: unknown, maxChars: number): CallToolResult {
+  const structured =
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : { result: value };
+  const text = JSON.stringify(structured);
+  if (text.length <= maxChars) return textResult(text, structured);
+  const note =
+    `\n[cut: this answer is ${text.length} characters, over the ${maxChars}-character cap ` +
+    '(--max-result-tokens). Narrow the request (filters, a smaller limit, a narrower path) to see the rest.]';
+  return textResult(text.slice(0, Math.max(0, maxChars - note.length)) + note);
+}
+
+export interface ListPage {
+  items: unknown[];
+  hasMore: boolean;
+  nextOffset: number | null;
+  /** The offset this page started at (to compute where a cut page continues). */
+  offset: number;
+}
+
+/** A page of a list: {items, has_more, next_offset}, cut to the cap by whole items. */
+export function listResult(page: ListPage, maxChars: number): CallToolResult {
+  const full = { items: page.items, has_more: page.hasMore, next_offset: page.nextOffset };
+  const text = JSON.stringify(full);
+  if (text.length <= maxChars) return textResult(text, full);
+  // Keep as many whole items as fit, and point the next call at the first one left out.
+  let size = 60;
+  let kept = 0;
+  for (const item of page.items) {
+    const len = JSON.stringify(item).length + 1;
+    if (size + len > maxChars - 300) break;
+    size += len;
+    kept++;
+  }
+  const items = page.items.slice(0, kept);
+  const next = page.offset + kept;
+  const cut = {
+    items,
+    has_more: true,
+    next_offset: next,
+    note: `Showing ${kept} of ${page.items.length} items on this page: the answer was cut at the result cap. Call again with offset=${next} (and a smaller limit) for the rest.`,
+  };
+  return textResult(JSON.stringify(cut), cut);
+}
+
+export function emptyResult(status: number, method: string, path: string): CallToolResult {
+  const structured = { ok: true, status };
+  const what = status === 202 ? 'Accepted' : 'Done';
+  return textResult(`${what} (HTTP ${status}, ${method} ${path}).`, structured);
+}
+
+function pngSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length < 24 || bytes[0] !== 0x89 || bytes[1] !== 0x50) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+function looksLikeText(bytes: Uint8Array): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface BinaryOptions {
+  mediaType: string;
+  /** Names the resource and the file: e.g. `screenshot`, `report.pdf`. */
+  name: string;
+  inlineBytes: number;
+  maxChars: number;
+  /** Where to write answers too large to inline; undefined when local files are off (HTTP). */
+  outputDir: string | undefined;
+}
+
+const IMAGE_INLINE_MAX = 8 * 1024 * 1024;
+const HARD_INLINE_MAX = 32 * 1024 * 1024;
+
+/** Bytes from the API: image content, an embedded resource, or a file in the output folder with a link. */
+export async function binaryResult(bytes: Uint8Array, opts: BinaryOptions): Promise<CallToolResult> {
+  const size = bytes.byteLength;
+  const mime = opts.mediaType.split(';')[0]!.trim();
+  if (mime.startsWith('image/') && size <= Math.max(IMAGE_INLINE_MAX, opts.inlineBytes)) {
+    const dims = mime === 'image/png' ? pngSize(bytes) : undefined;
+    const summary = { media_type: mime, bytes: size, ...(dims ?? {}) };
+    return {
+      content: [
+        { type: 'image', data: Buffer.from(bytes).toString('base64'), mimeType: mime },
+        { type: 'text', text: JSON.stringify(summary) },
+      ],
+      structuredContent: summary,
+    };
+  }
+  const uri = `kernel://output/${encodeURIComponent(opts.name)}`;
+  const text = looksLikeText(bytes);
+  if (text !== undefined && text.length <= opts.maxChars) {
+    const textMime = mime === 'application/octet-stream' ? 'text/plain' : mime;
+    return {
+      content: [{ type: 'resource', resource: { uri, mimeType: textMime, text: redact(text) } }],
+      structuredContent: { media_type: textMime, bytes: size },
+    };
+  }
+  if (size <= opts.inlineBytes || (!opts.outputDir && size <= HARD_INLINE_MAX)) {
+    return {
+      content: [{ type: 'resource', resource: { uri, mimeType: mime, blob: Buffer.from(bytes).toString('base64') } }],
+      structuredContent: { media_type: mime, bytes: size },
+    };
+  }
+  if (!opts.outputDir) {
+    return errorResult(
+      new Error(`The answer is ${size} bytes of ${mime}, too large to return over this transport; narrow the request.`),
+    );
+  }
+  await mkdir(opts.outputDir, { recursive: true });
+  const safe = opts.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'output';
+  const file = join(opts.outputDir, `${Date.now()}-${randomUUID().slice(0, 8)}-${safe}`);
+  await writeFile(file, bytes);
+  const link = pathToFileURL(file).href;
+  return {
+    content: [
+      { type: 'resource_link', uri: link, name: safe, mimeType: mime, size },
+      { type: 'text', text: `Saved ${size} bytes of ${mime} to ${file} (too large to inline).` },
+    ],
+    structuredContent: { media_type: mime, bytes: size, file },
+  };
+}
