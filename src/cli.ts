@@ -74,14 +74,6 @@ async function main() {
   const logger = createLogger(config.logLevel);
   guardProcess(logger);
 
-  let selection: ReturnType<typeof selectTools>;
-  try {
-    selection = selectTools(config);
-  } catch (err) {
-    if (err instanceof SelectionError) fail(err.message);
-    throw err;
-  }
-
   const closers: (() => Promise<void> | void)[] = [];
   let baseUrl = config.baseUrl;
   let apiKey = config.apiKey;
@@ -90,8 +82,18 @@ async function main() {
     apiKey = `sim_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     const sim = await startSimulator({ apiKey });
     baseUrl = sim.url;
+    // The simulator also serves the proxy-pool sessions service.
+    config = { ...config, proxyPoolUrl: config.proxyPoolUrl ?? sim.url };
     closers.push(() => sim.close());
   }
+  let selection: ReturnType<typeof selectTools>;
+  try {
+    selection = selectTools(config);
+  } catch (err) {
+    if (err instanceof SelectionError) fail(err.message);
+    throw err;
+  }
+
   const passthrough = config.transport === 'http' && config.auth === 'passthrough';
   if (!apiKey && !passthrough) {
     fail(

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { KernelClient } from './kernel/client.js';
 import type { Logger } from './log.js';
 import type { StreamHub } from './resources/hub.js';
+import { registerResources } from './resources/index.js';
 import { registerTools } from './tools/define.js';
 import { type Selection, selectTools } from './tools/selection.js';
 import { VERSION } from './version.js';
@@ -53,5 +54,6 @@ export function createServer(config: Config, deps: ServerDeps): McpServer {
     hub: deps.hub,
     localFiles: deps.localFiles,
   });
+  registerResources(server, config, deps);
   return server;
 }

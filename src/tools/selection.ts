@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config.js';
 import type { ToolDefinition } from './define.js';
-import { operationTools } from './operations.js';
+import { allTools } from './registry.js';
 
 export class SelectionError extends Error {
   override name = 'SelectionError';
@@ -14,7 +14,7 @@ export interface Selection {
   tools: readonly ToolDefinition[];
 }
 
-export function selectTools(config: Config, all: readonly ToolDefinition[] = operationTools): Selection {
+export function selectTools(config: Config, all: readonly ToolDefinition[] = allTools(config)): Selection {
   const tools = all.filter((t) => config.includeDeprecated || !t.deprecated);
   return { tools };
 }
