@@ -27,6 +27,8 @@ export interface KernelClientOptions {
   userAgent?: string;
   /** Extra headers on every request (the proxy-pool service sends `Connect-Protocol-Version`). */
   headers?: Record<string, string>;
+  /** How the client waits between retries (tests record the waits instead of sleeping). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export type QueryValue = string | number | boolean | null | undefined | (string | number | boolean)[];
@@ -114,6 +116,7 @@ export class KernelClient {
   readonly #dispatcher: Dispatcher;
   readonly #logger: Logger;
   readonly #headers: Record<string, string>;
+  readonly #wait: (ms: number, signal: AbortSignal) => Promise<void>;
 
   constructor(options: KernelClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -125,6 +128,7 @@ export class KernelClient {
     this.#retryBaseMs = options.retryBaseMs ?? 250;
     this.#dispatcher = options.dispatcher ?? sharedDispatcher();
     this.#logger = options.logger ?? silentLogger;
+    this.#wait = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.#headers = {
       'user-agent': options.userAgent ?? 'kernel-mcp',
       ...options.headers,
@@ -143,6 +147,7 @@ export class KernelClient {
       dispatcher: this.#dispatcher,
       logger: this.#logger,
       headers: this.#headers,
+      sleep: this.#wait,
       ...overrides,
     });
   }
@@ -318,7 +323,7 @@ export class KernelClient {
     callerSignal?: AbortSignal,
   ): Promise<void> {
     try {
-      await sleep(ms, undefined, { signal });
+      await this.#wait(ms, signal);
     } catch (err) {
       throw this.#mapThrown(err, method, path, timeoutMs, callerSignal);
     }
@@ -334,7 +339,7 @@ export class KernelClient {
     if (name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new KernelError(
         'timeout',
-        `Kernel API did not answer within ${Math.round(timeoutMs / 1000)}s (${method} ${path}). Retry, or raise KERNEL_TIMEOUT_MS.`,
+        `Kernel API did not answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`} (${method} ${path}). Retry, or raise KERNEL_TIMEOUT_MS.`,
         { method, path, cause: err },
       );
     }
