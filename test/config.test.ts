@@ -1,0 +1,37 @@
+/** Configuration: flags win over the environment; bad values are errors that name the flag and variable. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    const c = loadConfig([], {});
+    expect(c.baseUrl).toBe('https://api.onkernel.com');
+    expect(c.transport).toBe('stdio');
+    expect(c.timeoutMs).toBeLessThan(120_000);
+    expect(c.includeDeprecated).toBe(false);
+  });
+
+  it('reads the environment, and flags win', () => {
+    const env = { KERNEL_API_KEY: 'sk_env_1234567', KERNEL_TIMEOUT_MS: '5000', KERNEL_MCP_READ_ONLY: 'true' };
+    const c = loadConfig(['--timeout-ms', '7000', '--include-deprecated'], env);
+    expect(c.apiKey).toBe('sk_env_1234567');
+    expect(c.timeoutMs).toBe(7000);
+    expect(c.readOnly).toBe(true);
+    expect(c.includeDeprecated).toBe(true);
+  });
+
+  it('names the flag and the variable of a bad value', () => {
+    expect(() => loadConfig(['--timeout-ms', 'soon'], {})).toThrow(/--timeout-ms \(KERNEL_TIMEOUT_MS\)/);
+    expect(() => loadConfig([], { KERNEL_BASE_URL: 'not a url' })).toThrow(/--base-url \(KERNEL_BASE_URL\)/);
+    expect(() => loadConfig(['--transport', 'carrier-pigeon'], {})).toThrow(ConfigError);
+  });
+
+  it('rejects unknown flags with the usage text', () => {
+    expect(() => loadConfig(['--no-such-flag'], {})).toThrow(/Usage: kernel-mcp/);
+  });
+
+  it('splits comma lists', () => {
+    const c = loadConfig(['--toolsets', 'browsers, computer,,playwright'], {});
+    expect(c.toolsets).toEqual(['browsers', 'computer', 'playwright']);
+  });
+});
