@@ -48,6 +48,11 @@ export interface KernelRequest {
   timeoutMs?: number;
   /** Overrides the method rule: true allows retries, false forbids them. */
   retry?: boolean;
+  /**
+   * Reads an error answer for a service with its own error format (the proxy-pool service's Connect errors): the
+   * error to throw, and whether it may be retried (instead of the 429/502/503/504 rule; only when retries are allowed).
+   */
+  mapError?: (res: KernelResponse) => { error: Error; retryable: boolean };
 }
 
 export interface KernelResponse {
@@ -202,8 +207,10 @@ export class KernelClient {
       }
       if (res.status < 400) return res;
       const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'));
-      const error = apiError(method, req.path, res.status, res.body, res.contentType, retryAfter);
-      if (!canRetry || !RETRY_STATUS.has(res.status) || attempt >= this.#maxRetries) throw error;
+      const mapped = req.mapError?.(res);
+      const error = mapped?.error ?? apiError(method, req.path, res.status, res.body, res.contentType, retryAfter);
+      const retryable = mapped ? mapped.retryable : RETRY_STATUS.has(res.status);
+      if (!canRetry || !retryable || attempt >= this.#maxRetries) throw error;
       if (retryAfter !== undefined && retryAfter > this.#maxRetryAfter) throw error;
       const wait = retryAfter !== undefined ? retryAfter * 1000 : this.#backoff(attempt);
       if (Date.now() + wait >= deadline) throw error;

@@ -3,9 +3,21 @@
  * configuration (the proxy-pool service, when its URL is set).
  */
 import type { Config } from '../config.js';
+import { isProxyPoolName, proxyPoolTools, proxyPoolUnavailableMessage } from '../proxy-pool/index.js';
 import type { ToolDefinition } from './define.js';
 import { operationTools } from './operations.js';
 
-export function allTools(_config: Config): readonly ToolDefinition[] {
-  return operationTools;
+const withProxyPool: readonly ToolDefinition[] = [...operationTools, ...proxyPoolTools];
+
+export function allTools(config: Config): readonly ToolDefinition[] {
+  return config.proxyPoolUrl ? withProxyPool : operationTools;
+}
+
+/**
+ * Why a toolset or tool name that `allTools(config)` lacks is not offered, when it exists but needs configuration
+ * (for --toolsets / --tools errors); undefined when the name is simply unknown or is offered.
+ */
+export function unavailableReason(config: Config, name: string): string | undefined {
+  if (!config.proxyPoolUrl && isProxyPoolName(name)) return proxyPoolUnavailableMessage(name);
+  return undefined;
 }
