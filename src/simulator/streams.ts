@@ -1,0 +1,183 @@
+/**
+ * SSE hub. Every streamed resource owns an EventLog: events get per-log sequence ids starting at 1, are kept
+ * (bounded) so a client can resume with `Last-Event-ID` without gaps or duplicates, and the log can be
+ * finished (the resource ended), which closes every open response on it.
+ */
+import type { ServerResponse } from 'node:http';
+import type { SimContext } from './context.js';
+import { badRequest } from './errors.js';
+import type { Ctx, Reply } from './http.js';
+import { STREAMED } from './http.js';
+
+export interface LoggedEvent<T = unknown> {
+  id: number;
+  data: T;
+}
+
+interface Subscriber<T> {
+  event(e: LoggedEvent<T>): void;
+  finish(): void;
+}
+
+export class EventLog<T = unknown> {
+  private readonly events: LoggedEvent<T>[] = [];
+  private nextId = 1;
+  private readonly subs = new Set<Subscriber<T>>();
+  private done = false;
+
+  /**
+   * @param cap maximum number of retained events (older ones are dropped; resuming from before them resumes at
+   *   the oldest retained event).
+   * @param onActiveChange called when the number of live subscribers goes 0 -> 1 or 1 -> 0, so producers of
+   *   synthetic events only run while someone listens.
+   */
+  constructor(
+    private readonly cap = 5000,
+    private readonly onActiveChange?: (active: boolean) => void,
+  ) {}
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  get subscriberCount(): number {
+    return this.subs.size;
+  }
+
+  push(data: T): LoggedEvent<T> {
+    const e = { id: this.nextId++, data };
+    this.events.push(e);
+    if (this.events.length > this.cap) this.events.shift();
+    for (const s of [...this.subs]) s.event(e);
+    return e;
+  }
+
+  /** Marks the resource as ended: open subscribers are told to close; later subscribers get a replay and close. */
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    for (const s of [...this.subs]) s.finish();
+  }
+
+  /** Re-opens a finished log (e.g. an auth connection starting a new login flow). */
+  reopen(): void {
+    this.done = false;
+  }
+
+  since(afterId: number): LoggedEvent<T>[] {
+    return this.events.filter((e) => e.id > afterId);
+  }
+
+  all(): LoggedEvent<T>[] {
+    return [...this.events];
+  }
+
+  subscribe(sub: Subscriber<T>): () => void {
+    this.subs.add(sub);
+    if (this.subs.size === 1) this.onActiveChange?.(true);
+    return () => {
+      if (this.subs.delete(sub) && this.subs.size === 0) this.onActiveChange?.(false);
+    };
+  }
+}
+
+export interface SseOptions<T> {
+  /** Turns a logged event into the JSON written on its `data:` line (default: the event's data). */
+  format?: (e: LoggedEvent<T>) => unknown;
+  /** Events for which this returns false are skipped on this response (e.g. the `since` query filter). */
+  filter?: (e: LoggedEvent<T>) => boolean;
+}
+
+/** An SSE response currently open; tracked for openStreams() and close(). */
+export interface OpenStream {
+  res: ServerResponse;
+  close(): void;
+}
+
+export function parseLastEventId(ctx: Ctx): number {
+  const raw = ctx.req.headers['last-event-id'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined || value.trim() === '') return 0;
+  if (!/^\d+$/.test(value.trim())) throw badRequest('invalid Last-Event-ID header: must be a non-negative integer');
+  return Number.parseInt(value, 10);
+}
+
+/**
+ * Answers the request with an SSE stream of `log`: replays events after Last-Event-ID, then follows live events
+ * until the log finishes (the response is ended) or the client goes away. Honours the `cutStreamsAfter` and
+ * `resetNext` faults and writes `: keepalive` comments every keepaliveMs.
+ */
+export function serveSse<T>(ctx: Ctx, log: EventLog<T>, opts: SseOptions<T> = {}): Reply {
+  const sim: SimContext = ctx.sim;
+  const res = ctx.res;
+  const lastEventId = parseLastEventId(ctx);
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-sse-content-type': 'application/json',
+    'x-request-id': ctx.requestId,
+  });
+  res.flushHeaders();
+
+  let closed = false;
+  let sent = 0;
+  let unsubscribe: () => void = () => {};
+  let stopKeepalive: () => void = () => {};
+  const stream: OpenStream = { res, close: () => end() };
+  sim.streams.add(stream);
+
+  const cleanup = (): void => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    stopKeepalive();
+    sim.streams.delete(stream);
+  };
+  const end = (): void => {
+    if (closed) return;
+    cleanup();
+    res.end();
+  };
+  /** Drops the connection, once what was written is flushed, without ending the resource (fault injection). */
+  const cut = (): void => {
+    if (closed) return;
+    cleanup();
+    const socket = res.socket;
+    if (!socket) {
+      res.destroy();
+      return;
+    }
+    socket.write('', () => socket.destroy());
+  };
+  res.on('close', cleanup);
+
+  const write = (e: LoggedEvent<T>): void => {
+    if (closed || (opts.filter && !opts.filter(e))) return;
+    const data = opts.format ? opts.format(e) : e.data;
+    res.write(`id: ${e.id}\ndata: ${JSON.stringify(data)}\n\n`);
+    sent++;
+    const limit = sim.faults.current.cutStreamsAfter;
+    if (ctx.reset || (limit !== undefined && limit > 0 && sent >= limit)) cut();
+  };
+
+  if (ctx.reset && log.since(lastEventId).length === 0) {
+    cut();
+    return STREAMED;
+  }
+  for (const e of log.since(lastEventId)) write(e);
+  if (closed) return STREAMED;
+  if (log.finished) {
+    end();
+    return STREAMED;
+  }
+  unsubscribe = log.subscribe({ event: write, finish: end });
+  stopKeepalive = sim.timers.every(sim.options.keepaliveMs, () => {
+    if (!closed) res.write(': keepalive\n\n');
+  });
+  return STREAMED;
+}
