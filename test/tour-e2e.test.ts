@@ -20,6 +20,7 @@ const name = (operationId: string) => {
   return row.name;
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: tool results are arbitrary JSON that the test reads freely.
 type Json = Record<string, any>;
 
 /** Calls a tool by its name or operationId and requires success. */
