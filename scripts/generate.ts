@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { emitZod, type JsonSchema, type SchemaContext, shortDescription } from './lib/zod-emitter.js';
+import { emitZod, type JsonSchema, type SchemaContext, sentences, shortDescription } from './lib/zod-emitter.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const specPath = join(root, 'spec/kernel-openapi.yml');
@@ -150,15 +150,81 @@ function replacementFor(op: Operation, byRoute: Map<string, string>): string | u
   return byRoute.get(`${m[1]} ${m[2]}`);
 }
 
-function describeOperation(op: Operation): string {
-  const summary = (op.summary ?? '').trim().replace(/\.$/, '');
-  let desc = (op.description ?? '')
+/**
+ * Reviewed descriptions for tools whose spec text does not say what an agent needs to pick them: what the tool is
+ * for, what it returns and which tool comes next. Kept to a sentence or two.
+ */
+const DESCRIPTION_OVERRIDES: Record<string, string> = {
+  browsers_create:
+    'Create a cloud browser session. Returns session_id (the `id` every browsers_* tool takes), cdp_ws_url and browser_live_view_url; end it with browsers_delete.',
+  browsers_update: 'Change a running browser session: its proxy, profile, viewport or telemetry.',
+  browsers_playwright_execute:
+    'Run Playwright TypeScript/JavaScript next to the browser with `page`, `context` and `browser` in scope; returns the value the code returns. The most direct way to navigate, read and act on pages.',
+  browsers_computer_batch:
+    'Run several computer actions (click, move, type, keys, scroll, drag, cursor, sleep) in order in one call; stops at the first error. Saves a round trip per action.',
+  browsers_computer_capture_screenshot: 'Capture a screenshot of the browser (or a region of it) as a PNG image.',
+  browsers_process_exec:
+    "Run a command in the browser's VM and wait for it; returns exit_code and base64 stdout/stderr. For long-running commands use browsers_process_spawn.",
+  browsers_process_spawn:
+    "Start a command in the browser's VM without waiting; returns a process_id for browsers_process_status, _stdin, _stdout_stream and _kill.",
+  browsers_process_stdout_stream: "Read a spawned process's output as it is written.",
+  browsers_logs_stream:
+    'Read log lines from the browser instance (a log file or a supervisor process) as they are written.',
+  browsers_telemetry_stream: "Read a browser session's telemetry events (console, page, interaction, network).",
+  browsers_fs_watch_events: 'Read filesystem change events for a watch started with browsers_fs_watch_start.',
+  invocations_follow: "Read an invocation's logs and status updates until it reaches a terminal state.",
+  deployments_follow: "Read a deployment's logs and status updates until it reaches a terminal state.",
+  auth_connections_follow: "Read a login flow's state updates until it ends (SUCCESS, FAILED, EXPIRED or CANCELED).",
+};
+
+/** The longest generated tool description (overrides are reviewed by hand). */
+const TOOL_DESCRIPTION_MAX = 200;
+
+const STOP_WORDS = new Set(['a', 'an', 'the', 'of', 'for', 'to', 'by', 'its', 'on', 'in', 'and', 'or', 'with', 'all']);
+const contentWords = (text: string) =>
+  new Set(
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9 ]+/g, ' ')
+      .split(' ')
+      .map((w) => w.replace(/(ies|es|s)$/, ''))
+      .filter((w) => w && !STOP_WORDS.has(w)),
+  );
+
+/** A sentence that mostly repeats the summary ("Update a browser session." after "Update browser session"). */
+function repeats(summary: string, sentence: string): boolean {
+  const a = contentWords(summary);
+  const b = [...contentWords(sentence)];
+  if (b.length === 0) return true;
+  const shared = b.filter((w) => a.has(w)).length;
+  return shared / b.length >= 0.6;
+}
+
+/** The summary without transport details (stream tools read through a cursor, not an SSE connection). */
+function summaryOf(op: Operation): string {
+  return (op.summary ?? '')
+    .trim()
+    .replace(/\.$/, '')
+    .replace(/ via SSE$/i, '');
+}
+
+function describeOperation(op: Operation, name: string): string {
+  const override = DESCRIPTION_OVERRIDES[name];
+  if (override) return override;
+  const summary = summaryOf(op);
+  const desc = (op.description ?? '')
     .replace(/\*\*Deprecated:[^*]*\*\*/g, '')
     .replace(/Deprecated: use `[^`]+` instead\.[^.]*\./g, '')
     .trim();
-  desc = shortDescription(desc, 220);
-  if (!desc || desc.toLowerCase().startsWith(summary.toLowerCase())) return desc || `${summary}.`;
-  return `${summary}. ${desc}`;
+  const parts = sentences(desc);
+  // The spec often opens its description with the summary itself, longer ("List profiles with optional filtering").
+  const first = parts[0];
+  const opening = first?.toLowerCase().startsWith(summary.toLowerCase()) ? [first.replace(/\.?$/, '.')] : [];
+  const rest = (opening.length ? parts.slice(1) : parts).filter(
+    (x) => !repeats(summary, x) && !/server-sent events|\bSSE\b/i.test(x),
+  );
+  const head = opening[0] ?? (summary ? `${summary}.` : '');
+  return shortDescription([head, ...rest].join(' '), TOOL_DESCRIPTION_MAX);
 }
 
 type BodyKind = 'none' | 'json' | 'binary' | 'multipart';
@@ -214,7 +280,10 @@ function collectRows(): Row[] {
         key = snake(p.name);
         headerParams[key] = p.name;
       } else continue;
-      const description = p.deprecated ? `Deprecated. ${p.description ?? ''}` : p.description;
+      const description =
+        p.deprecated && !/^deprecated/i.test(p.description ?? '')
+          ? `Deprecated. ${p.description ?? ''}`
+          : p.description;
       shape.push({ key, schema: p.schema, required: p.in === 'path' || !!p.required, description });
     }
 
@@ -269,7 +338,7 @@ function collectRows(): Row[] {
 
     const deprecated = !!op.deprecated;
     const replacement = deprecated ? replacementFor(op, byRoute) : undefined;
-    let description = describeOperation(op);
+    let description = describeOperation(op, name);
     if (deprecated) {
       description = `Deprecated${replacement ? `: use ${replacement} instead` : ''}. ${description}`;
     }
@@ -288,7 +357,7 @@ function collectRows(): Row[] {
     rows.push({
       operationId: op.operationId,
       name,
-      title: (op.summary ?? name).trim().replace(/\.$/, ''),
+      title: summaryOf(op) || name,
       description,
       method,
       path,
@@ -367,8 +436,6 @@ async function main() {
     [outPath, table],
     [readmePath, readme],
   ];
-  // The tool snapshot is built from the generated table through the real tool builder.
-  const { renderToolSnapshot } = await import('./lib/snapshot.js');
   const drift: string[] = [];
   for (const [file, content] of targets) {
     let current = '';
@@ -380,6 +447,9 @@ async function main() {
       else writeFileSync(file, content);
     }
   }
+  // The tool snapshot is built from the generated table through the real tool builder; imported only now, after the
+  // table is written, so one run of `npm run generate` settles every output.
+  const { renderToolSnapshot } = await import('./lib/snapshot.js');
   const snapshot = await renderToolSnapshot();
   let currentSnap = '';
   try {

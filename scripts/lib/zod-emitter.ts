@@ -59,21 +59,76 @@ export interface Emitted {
   binaryFields: string[];
 }
 
-const FIELD_DESCRIPTION_MAX = 160;
+/** Field descriptions keep whole sentences up to this length (the first sentence is kept up to FIRST_SENTENCE_MAX). */
+const FIELD_DESCRIPTION_MAX = 110;
+const FIRST_SENTENCE_MAX = 160;
+
+/** Splits prose into sentences: at `.`, `!` or `?` followed by a space and a capital, digit or quote, not after "e.g.". */
+export function sentences(text: string | undefined): string[] {
+  if (!text) return [];
+  const clean = text.replace(/\*\*/g, '').replace(/\s+/g, ' ').trim();
+  if (!clean) return [];
+  return clean
+    .split(/(?<!\b(?:e\.g|i\.e|etc|vs|approx)\.)(?<=[.!?])\s+(?=[A-Z0-9`"'([])/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/** Whole sentences up to `max` characters; the first sentence always, cut at a word past FIRST_SENTENCE_MAX. */
+/**
+ * Sentences that state a rule an agent must follow to call correctly (how to clear or keep a value, what conflicts,
+ * what is required or ignored): kept past the usual length, up to RULE_DESCRIPTION_MAX.
+ */
+const RULE =
+  /\b(cannot|can't|must|requires?|only (used|allowed|applies)|set (it )?to|omit|null|empty|ignored|merged|overwritten|unchanged|instead of|at most|at least|exactly one|either)\b/i;
+const RULE_DESCRIPTION_MAX = 220;
+
+/**
+ * Whole sentences up to `max` characters (rules up to RULE_DESCRIPTION_MAX when `rules`); the first sentence
+ * always, cut at a word past FIRST_SENTENCE_MAX.
+ */
+function pack(parts: string[], max: number, rules = false): string {
+  let out = '';
+  for (const s of parts) {
+    if (!out) {
+      out = s.length > Math.max(max, FIRST_SENTENCE_MAX) ? `${s.slice(0, max - 1).replace(/\s+\S*$/, '')}…` : s;
+      continue;
+    }
+    const limit = rules && RULE.test(s) ? RULE_DESCRIPTION_MAX : max;
+    if (out.length + 1 + s.length > limit) continue;
+    out += ` ${s}`;
+  }
+  return out;
+}
 
 export function shortDescription(text: string | undefined, max = FIELD_DESCRIPTION_MAX): string {
-  if (!text) return '';
-  const clean = text.replace(/\*\*/g, '').replace(/\s+/g, ' ').trim();
-  if (clean.length <= max) return clean;
-  const sentences = clean.match(/[^.!?]+[.!?]+(\s|$)|[^.!?]+$/g) ?? [clean];
-  let out = '';
-  for (const s of sentences) {
-    if (out && (out + s).length > max) break;
-    out += s;
+  return pack(sentences(text), max);
+}
+
+/**
+ * A field's description, lean: whole sentences up to FIELD_DESCRIPTION_MAX, without the sentences that only restate
+ * what the schema already says (its default, bounds, length or pattern), and without a leading "Optional" (the
+ * schema's `required` says that).
+ */
+export function fieldDescription(text: string | undefined, s: JsonSchema = {}): string {
+  const hasDefault = s.default !== undefined;
+  const hasBounds = s.minimum !== undefined || s.maximum !== undefined;
+  const hasLength = s.minLength !== undefined || s.maxLength !== undefined || s.pattern !== undefined;
+  const kept = sentences(text).filter((x, i) => {
+    if (i === 0) return true;
+    if (hasDefault && /^(\(?defaults?\b|if (omitted|not (specified|provided)),? (it )?defaults)/i.test(x)) return false;
+    if (hasBounds && /^(minimum|maximum|min|max)\b[^.]*\d+\.?$/i.test(x)) return false;
+    if (hasLength && /^must be \d+\s*-\s*\d+ characters\b/i.test(x)) return false;
+    if (s.minItems !== undefined && /^must contain at least \d+\b/i.test(x)) return false;
+    return true;
+  });
+  if (kept.length > 1 && /^optional[.:]?$/i.test(kept[0]!)) kept.shift();
+  const first = kept[0];
+  if (first && /^optional[.:,]?\s+\S/i.test(first)) {
+    const rest = first.replace(/^optional[.:,]?\s+/i, '');
+    kept[0] = rest.charAt(0).toUpperCase() + rest.slice(1);
   }
-  out = out.trim();
-  if (out.length > max) out = `${out.slice(0, max - 1).replace(/\s+\S*$/, '')}…`;
-  return out;
+  return pack(kept, FIELD_DESCRIPTION_MAX, true);
 }
 
 function deref(schema: JsonSchema, ctx: SchemaContext, depth = 0): JsonSchema {
@@ -115,7 +170,7 @@ function withCommon(code: string, s: JsonSchema, description?: string): string {
   let out = code;
   if (s.nullable) out += '.nullable()';
   const meta: Record<string, unknown> = {};
-  const d = shortDescription(description ?? s.description);
+  const d = fieldDescription(description ?? s.description, s);
   const deprecated = s.deprecated || s['x-deprecated'];
   const desc = deprecated && d && !/^deprecated/i.test(d) ? `Deprecated. ${d}` : d;
   if (desc) out += `.describe(${lit(desc)})`;
@@ -168,7 +223,7 @@ function emitObjectParts(s: JsonSchema, ctx: SchemaContext, allOptional: boolean
     if (prop.type === 'string' && prop.format === 'binary') {
       parts.binaryFields.push(key);
       if (depth > 0) nestedBinary.push(`${currentTop}.${key}`);
-      const what = (shortDescription(prop.description) || 'File content').replace(/\.?$/, '.');
+      const what = (fieldDescription(prop.description, prop) || 'File content').replace(/\.?$/, '.');
       parts.entries.push(`${lit(key)}: z.string().describe(${lit(`${what} Base64-encoded.`)}).optional()`);
       parts.entries.push(
         `${lit(`${key}_path`)}: z.string().min(1).describe(${lit(`Local file to send as ${key} instead (stdio only).`)}).optional()`,

@@ -67,6 +67,15 @@ export function listResult(page: ListPage, maxChars: number): CallToolResult {
     size += len;
     kept++;
   }
+  if (kept === 0 && page.items.length > 0) {
+    // Even one item is over the cap: show it cut, and move past it so paging still makes progress.
+    const next = page.offset + 1;
+    const note =
+      `\n[cut: the item at offset ${page.offset} alone is over the ${maxChars}-character cap (--max-result-tokens). ` +
+      `Fetch it with its retrieve tool or narrow the request; the next page starts at offset=${next}.]`;
+    const item = JSON.stringify(page.items[0]);
+    return textResult(item.slice(0, Math.max(0, maxChars - note.length)) + note);
+  }
   const items = page.items.slice(0, kept);
   const next = page.offset + kept;
   const cut = {
@@ -74,6 +83,69 @@ export function listResult(page: ListPage, maxChars: number): CallToolResult {
     has_more: true,
     next_offset: next,
     note: `Showing ${kept} of ${page.items.length} items on this page: the answer was cut at the result cap. Call again with offset=${next} (and a smaller limit) for the rest.`,
+  };
+  return textResult(JSON.stringify(cut), cut);
+}
+
+const joinNotes = (a: unknown, b: string) => (typeof a === 'string' && a ? `${a} ${b}` : b);
+
+const ENDED_NOTE = 'The stream has ended: no more events will come.';
+
+export interface EventsPage {
+  /** Events in order; each carries its sequence id (and its content: `data`, or an envelope such as `event`). */
+  events: { seq: number; [key: string]: unknown }[];
+  /** The cursor after the last event returned (what the next read passes as `after`). */
+  cursor: string | null;
+  /** The stream ended and every event up to its end is in `events`. */
+  ended: boolean;
+  /** Anything else the answer carries (dropped, note). */
+  [key: string]: unknown;
+}
+
+/**
+ * A batch of stream events: {events, cursor, ended}, cut to the cap by whole events. A cut batch's cursor is the last
+ * event it kept, so the next read continues with the first event left out; it has not reached the end of the stream.
+ */
+export function eventsResult(page: EventsPage, maxChars: number): CallToolResult {
+  const whole = page.ended ? { ...page, note: joinNotes(page.note, ENDED_NOTE) } : page;
+  const text = JSON.stringify(whole);
+  if (text.length <= maxChars) return textResult(text, whole);
+  const { events, ...rest } = page;
+  const budget = maxChars - 400 - JSON.stringify({ ...rest, events: [] }).length;
+  let size = 0;
+  let kept = 0;
+  for (const event of events) {
+    const len = JSON.stringify(event).length + 1;
+    if (size + len > budget) break;
+    size += len;
+    kept++;
+  }
+  if (kept === 0 && events.length > 0) {
+    // Even one event is over the cap: show its content cut, and move the cursor past it so reading makes progress.
+    const { seq, ...content } = events[0]!;
+    const cursor = String(seq);
+    const cut = {
+      ...rest,
+      events: [{ seq, truncated: true, data: JSON.stringify(content).slice(0, Math.max(0, budget - 200)) }],
+      cursor,
+      ended: false,
+      note: joinNotes(
+        rest.note,
+        `Event ${seq} alone is over the result cap (--max-result-tokens); its content is cut JSON text. Call again with after=${cursor} for the next events.`,
+      ),
+    };
+    return textResult(JSON.stringify(cut), cut);
+  }
+  const cursor = String(events[kept - 1]!.seq);
+  const cut = {
+    ...rest,
+    events: events.slice(0, kept),
+    cursor,
+    ended: false,
+    note: joinNotes(
+      rest.note,
+      `Showing ${kept} of ${events.length} events: the answer was cut at the result cap (--max-result-tokens). Call again with after=${cursor} (and a smaller max_events) for the rest.`,
+    ),
   };
   return textResult(JSON.stringify(cut), cut);
 }

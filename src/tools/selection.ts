@@ -1,20 +1,223 @@
 /**
- * Decides which tools a server exposes, from the configuration. Deprecated operations are listed only with
- * --include-deprecated. (Toolsets, --read-only and tool include/exclude lists build on this.)
+ * Decides which tools a server exposes, from the configuration, once per process:
+ *
+ * 1. the enabled toolsets: `--toolsets a,b` (`all` = every toolset, `default` = the default set), or else the
+ *    default set (every toolset in dynamic mode, whose listing does not grow with the operations it reaches);
+ * 2. plus the tools named in `--tools`, minus those named in `--exclude-tools`;
+ * 3. deprecated operations only with `--include-deprecated` (or when named in `--tools`);
+ * 4. with `--read-only`, only tools whose `readOnlyHint` is true (this wins over `--tools`);
+ * 5. with `--dynamic`, the server lists three meta-tools (dynamic.ts) that search, describe and call the operations
+ *    enabled by 1-4, instead of one tool per operation.
+ *
+ * An unknown toolset or tool name is a SelectionError that lists the valid names (the CLI prints it and exits).
  */
 import type { Config } from '../config.js';
 import type { ToolDefinition } from './define.js';
-import { allTools } from './registry.js';
+import { dynamicTools } from './dynamic.js';
+import { allTools, unavailableReason } from './registry.js';
 
 export class SelectionError extends Error {
   override name = 'SelectionError';
 }
 
 export interface Selection {
+  /** What the server lists: the enabled operations' tools, or the three meta-tools in dynamic mode. */
   tools: readonly ToolDefinition[];
+  /** The enabled operations (reachable directly, or through the meta-tools in dynamic mode). */
+  enabled: readonly ToolDefinition[];
+  dynamic: boolean;
 }
 
+/**
+ * The default set is for browser automation: create and control browsers, screenshots and input, Playwright, files,
+ * processes, replays and profiles.
+ */
+export const DEFAULT_TOOLSETS: readonly string[] = [
+  'browsers',
+  'computer',
+  'playwright',
+  'browser_filesystem',
+  'processes',
+  'replays',
+  'profiles',
+];
+
+/**
+ * Tools of the default toolsets that the default set leaves out, to keep its definitions within the context budget
+ * (32 KB of `tools/list`): each is specialised, and the common path has another tool for it. Together they are
+ * about 16 KB, `browsers_computer_batch` alone 5.7 KB. `--tools name` adds one back; naming a toolset in `--toolsets`
+ * lists it whole (`--toolsets default,browsers`).
+ */
+export const DEFAULT_EXCLUDED_TOOLS: readonly string[] = [
+  // One call per action (browsers_computer_click_mouse, _type_text, ...) does the same.
+  'browsers_computer_batch',
+  'browsers_computer_set_cursor_visibility',
+  'browsers_computer_get_mouse_position',
+  // Reconfiguring a running session; creating it configured is the common path.
+  'browsers_update',
+  'browsers_load_extensions',
+  // Watching directories, terminal control and permissions are for interactive shells, not browser automation.
+  'browsers_fs_watch_start',
+  'browsers_fs_watch_events',
+  'browsers_fs_watch_stop',
+  'browsers_fs_set_file_permissions',
+  // browsers_fs_upload sends any number of files; unpacking a zip in the VM is a convenience.
+  'browsers_fs_upload_zip',
+  'browsers_process_stdin',
+  'browsers_process_resize',
+  'profiles_download',
+];
+
+const KEYWORDS = ['all', 'default'];
+
+function toolsetsOf(all: readonly ToolDefinition[]): string[] {
+  return [...new Set(all.map((t) => t.toolset))];
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The closest valid name, when it is close enough to be a typo (or contains / is contained in the input). */
+export function closest(input: string, valid: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const v of valid) {
+    const d = v.includes(input) || input.includes(v) ? Math.abs(v.length - input.length) * 0.5 : distance(input, v);
+    if (d < bestScore) {
+      bestScore = d;
+      best = v;
+    }
+  }
+  return best !== undefined && bestScore <= Math.max(3, input.length / 3) ? best : undefined;
+}
+
+function suggestions(unknown: string[], valid: readonly string[]): string {
+  const hints = unknown.map((u) => [u, closest(u, valid)] as const).filter(([, c]) => c);
+  return hints.length ? ` (did you mean ${hints.map(([u, c]) => `${c} for ${u}`).join(', ')}?)` : '';
+}
+
+/** Every tool name, grouped by toolset: the list an unknown-name error shows. */
+function toolList(all: readonly ToolDefinition[]): string {
+  const lines: string[] = [];
+  for (const set of toolsetsOf(all).sort()) {
+    const names = all.filter((t) => t.toolset === set).map((t) => t.name);
+    lines.push(`  ${set}: ${names.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+function checkTools(config: Config, names: readonly string[], all: readonly ToolDefinition[], option: string) {
+  const valid = all.map((t) => t.name);
+  const known = new Set(valid);
+  const missing = names.filter((n) => !known.has(n));
+  // A tool that exists but needs configuration (the proxy-pool service's URL) says what to set.
+  const reasons = missing.map((n) => unavailableReason(config, n)).filter((r): r is string => r !== undefined);
+  if (reasons.length) throw new SelectionError(`${option}: ${reasons.join(' ')}`);
+  if (missing.length === 0) return;
+  throw new SelectionError(
+    `unknown tool${missing.length > 1 ? 's' : ''} in ${option}: ${missing.join(', ')}${suggestions(missing, valid)}.\n` +
+      `Valid tools, by toolset:\n${toolList(all)}`,
+  );
+}
+
+function enabledToolsets(config: Config, all: readonly ToolDefinition[]): Set<string> {
+  const available = toolsetsOf(all);
+  const requested = config.toolsets;
+  // Dynamic mode lists three tools however many operations it reaches, so its default is every toolset.
+  if (requested === undefined) return new Set(config.dynamic ? available : DEFAULT_TOOLSETS);
+  const valid = [...KEYWORDS, ...available];
+  const missing = requested.filter((s) => !valid.includes(s));
+  const reasons = missing.map((s) => unavailableReason(config, s)).filter((r): r is string => r !== undefined);
+  if (reasons.length) throw new SelectionError(`--toolsets (KERNEL_MCP_TOOLSETS): ${reasons.join(' ')}`);
+  if (missing.length) {
+    throw new SelectionError(
+      `unknown toolset${missing.length > 1 ? 's' : ''} in --toolsets (KERNEL_MCP_TOOLSETS): ${missing.join(', ')}` +
+        `${suggestions(missing, valid)}.\nValid toolsets: ${valid.join(', ')}.`,
+    );
+  }
+  const sets = new Set<string>();
+  for (const s of requested) {
+    if (s === 'all') for (const a of available) sets.add(a);
+    else if (s === 'default') for (const d of DEFAULT_TOOLSETS) sets.add(d);
+    else sets.add(s);
+  }
+  return sets;
+}
+
+/**
+ * The default set's exclusions that apply: all of them when the default set was asked for (no --toolsets, or
+ * `default` in it), except in toolsets also named explicitly (`--toolsets default,browsers` lists browsers whole).
+ */
+function defaultExclusions(config: Config, all: readonly ToolDefinition[]): Set<string> {
+  const requested = config.toolsets;
+  if (requested === undefined ? config.dynamic : !requested.includes('default')) return new Set();
+  const named = new Set(requested ?? []);
+  const toolsetOf = new Map(all.map((t) => [t.name, t.toolset]));
+  return new Set(DEFAULT_EXCLUDED_TOOLS.filter((n) => !named.has(toolsetOf.get(n) ?? '')));
+}
+
+/** The enabled operations, in the order of `all` (the generated table's order, so `tools/list` is deterministic). */
+export function enabledTools(config: Config, all: readonly ToolDefinition[]): ToolDefinition[] {
+  const added = config.tools ?? [];
+  const excluded = config.excludeTools ?? [];
+  checkTools(config, added, all, '--tools (KERNEL_MCP_TOOLS)');
+  // Excluding a tool this configuration does not offer anyway (a proxy-pool tool without its URL) is no error.
+  checkTools(
+    config,
+    excluded.filter((n) => unavailableReason(config, n) === undefined),
+    all,
+    '--exclude-tools (KERNEL_MCP_EXCLUDE_TOOLS)',
+  );
+  const sets = enabledToolsets(config, all);
+  const leftOut = defaultExclusions(config, all);
+  const named = new Set(added);
+  const dropped = new Set(excluded);
+  return all.filter((t) => {
+    if (dropped.has(t.name)) return false;
+    if (config.readOnly && !t.annotations.readOnlyHint) return false;
+    if (named.has(t.name)) return true;
+    if (t.deprecated && !config.includeDeprecated) return false;
+    return sets.has(t.toolset) && !leftOut.has(t.name);
+  });
+}
+
+const cache = new WeakMap<readonly ToolDefinition[], Map<string, Selection>>();
+
+/** The selection for a configuration; computed once per process for a given configuration and tool list. */
 export function selectTools(config: Config, all: readonly ToolDefinition[] = allTools(config)): Selection {
-  const tools = all.filter((t) => config.includeDeprecated || !t.deprecated);
-  return { tools };
+  const key = JSON.stringify([
+    config.toolsets ?? null,
+    config.tools ?? [],
+    config.excludeTools ?? [],
+    config.readOnly,
+    config.dynamic,
+    config.includeDeprecated,
+  ]);
+  let byKey = cache.get(all);
+  const hit = byKey?.get(key);
+  if (hit) return hit;
+  const enabled = enabledTools(config, all);
+  const selection: Selection = {
+    tools: config.dynamic ? dynamicTools(enabled) : enabled,
+    enabled,
+    dynamic: config.dynamic,
+  };
+  if (!byKey) {
+    byKey = new Map();
+    cache.set(all, byKey);
+  }
+  byKey.set(key, selection);
+  return selection;
 }

@@ -1,0 +1,183 @@
+/**
+ * `npm run measure`: what the tool list costs an agent's context, per mode. For each mode it spawns the BUILT CLI
+ * over stdio against the built-in simulator (`--simulate`), lists the tools with a 2026-07-28 client, and reports the
+ * number of tools, the size of the `tools` array of the `tools/list` result as JSON (bytes), its tokens (OpenAI's
+ * o200k_base encoding, via js-tiktoken) and how many operations the mode reaches (in dynamic mode: the sum of the
+ * search tool's toolset overview). Writes bench/measure.json and prints a table; exits 1 when a target is missed.
+ *
+ * Targets (issue 7; 1 KB = 1000 bytes): default set <= 32 KB, `all` <= 90 KB, `--dynamic` <= 2 KB with every
+ * operation reachable.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { getEncoding } from 'js-tiktoken';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const OUT = join(ROOT, 'bench', 'measure.json');
+const ENCODING = 'o200k_base';
+
+interface Mode {
+  name: string;
+  args: string[];
+  /** The most bytes the tool list may take (undefined: no target). */
+  targetBytes?: number;
+  /** Operations this mode must reach (dynamic mode: every one). */
+  mustReach?: number;
+}
+
+const MODES: Mode[] = [
+  { name: 'default', args: [], targetBytes: 32_000 },
+  { name: 'all', args: ['--toolsets', 'all'], targetBytes: 90_000 },
+  { name: 'read-only', args: ['--read-only'] },
+  { name: 'all, read-only', args: ['--toolsets', 'all', '--read-only'] },
+  { name: 'dynamic', args: ['--dynamic'], targetBytes: 2_000 },
+  { name: 'dynamic, deprecated too', args: ['--dynamic', '--include-deprecated'], targetBytes: 2_000 },
+];
+
+interface Row {
+  mode: string;
+  args: string;
+  tools: number;
+  bytes: number;
+  tokens: number;
+  /** Operations reachable: listed directly, or through the meta-tools. */
+  operations: number;
+  /** Tools whose readOnlyHint is not true. */
+  writing_tools: number;
+  target_bytes: number | null;
+  within_target: boolean | null;
+}
+
+type Tool = { name: string; annotations?: { readOnlyHint?: boolean } };
+
+async function measure(mode: Mode, encode: (text: string) => number[]): Promise<Row> {
+  const env: Record<string, string> = { KERNEL_MCP_LOG_LEVEL: 'warn' };
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, '--simulate', ...mode.args],
+    env,
+    stderr: 'ignore',
+  });
+  const client = new Client(
+    { name: 'kernel-mcp-measure', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await client.connect(transport);
+  try {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : undefined);
+      tools.push(...(page.tools as Tool[]));
+      cursor = page.nextCursor;
+    } while (cursor);
+    const json = JSON.stringify(tools);
+    let operations = tools.length;
+    if (tools.some((t) => t.name === 'kernel_search_operations')) {
+      const overview = (await client.callTool({ name: 'kernel_search_operations', arguments: {} })) as {
+        structuredContent?: { toolsets?: { operations: number }[] };
+      };
+      operations = (overview.structuredContent?.toolsets ?? []).reduce((n, t) => n + t.operations, 0);
+    }
+    const bytes = Buffer.byteLength(json);
+    return {
+      mode: mode.name,
+      args: mode.args.join(' ') || '(none)',
+      tools: tools.length,
+      bytes,
+      tokens: encode(json).length,
+      operations,
+      writing_tools: tools.filter((t) => t.annotations?.readOnlyHint !== true).length,
+      target_bytes: mode.targetBytes ?? null,
+      within_target:
+        mode.targetBytes === undefined
+          ? null
+          : bytes <= mode.targetBytes && (mode.mustReach === undefined || operations >= mode.mustReach),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+async function main() {
+  if (!existsSync(CLI)) {
+    console.error(`${CLI} is missing: run \`npm run build\` first (\`npm run measure\` does).`);
+    process.exit(2);
+  }
+  const enc = getEncoding(ENCODING);
+  const encode = (text: string) => enc.encode(text);
+  // The dynamic modes must reach every operation the matching direct mode lists.
+  const rows: Row[] = [];
+  for (const mode of MODES) {
+    if (mode.name === 'dynamic') mode.mustReach = rows.find((r) => r.mode === 'all')?.tools;
+    rows.push(await measure(mode, encode));
+  }
+  const all = await measure({ name: 'every operation', args: ['--toolsets', 'all', '--include-deprecated'] }, encode);
+  const deprecatedToo = rows.find((r) => r.mode === 'dynamic, deprecated too');
+  if (deprecatedToo) {
+    deprecatedToo.within_target =
+      deprecatedToo.bytes <= (deprecatedToo.target_bytes ?? 0) && deprecatedToo.operations >= all.tools;
+  }
+
+  const header = ['mode', 'flags', 'tools', 'bytes', `tokens (${ENCODING})`, 'operations reachable', 'target'];
+  const lines = rows.map((r) => [
+    r.mode,
+    r.args,
+    String(r.tools),
+    r.bytes.toLocaleString('en-US'),
+    r.tokens.toLocaleString('en-US'),
+    String(r.operations),
+    r.target_bytes === null ? '' : `<= ${(r.target_bytes / 1000).toFixed(0)} KB: ${r.within_target ? 'met' : 'MISSED'}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(fmt(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const l of lines) console.log(fmt(l));
+  console.log(
+    `\nBytes: the \`tools\` array of a real stdio tools/list (--simulate), as JSON. Tokens: js-tiktoken ${ENCODING}.` +
+      `\nEvery operation (--toolsets all --include-deprecated): ${all.tools} tools, ${all.bytes.toLocaleString('en-US')} bytes.`,
+  );
+
+  mkdirSync(dirname(OUT), { recursive: true });
+  const data = {
+    tokenizer: `js-tiktoken ${ENCODING}`,
+    bytes_of: 'the tools array of a stdio tools/list result, as JSON (--simulate)',
+    kb: 1000,
+    modes: Object.fromEntries(
+      rows.map((r) => [
+        r.mode,
+        {
+          args: r.args,
+          tools: r.tools,
+          bytes: r.bytes,
+          tokens: r.tokens,
+          operations: r.operations,
+          writing_tools: r.writing_tools,
+          target_bytes: r.target_bytes,
+          within_target: r.within_target,
+        },
+      ]),
+    ),
+    every_operation: { tools: all.tools, bytes: all.bytes, tokens: all.tokens },
+  };
+  writeFileSync(OUT, `${JSON.stringify(data, null, 2)}\n`);
+  console.log(`Wrote ${OUT.slice(ROOT.length + 1)}.`);
+  const missed = rows.filter((r) => r.within_target === false);
+  if (missed.length) {
+    console.error(
+      `Targets missed: ${missed.map((r) => `${r.mode} (${r.bytes} > ${r.target_bytes} bytes)`).join(', ')}`,
+    );
+    process.exit(1);
+  }
+}
+
+await main();
