@@ -4,11 +4,12 @@
  *   kernel-mcp [options]              MCP over stdio (default) or --transport http
  *   kernel-mcp simulator [...]        the Kernel API simulator on its own
  */
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { type Config, ConfigError, loadConfig, usage, wantsHelp } from './config.js';
 import { KernelClient } from './kernel/client.js';
 import { createLogger, type Logger } from './log.js';
 import { StreamHub } from './resources/hub.js';
+import { StdioListens } from './resources/listen.js';
 import { createServer, type ServerDeps } from './server.js';
 import { SelectionError, selectTools } from './tools/selection.js';
 import { VERSION } from './version.js';
@@ -130,9 +131,19 @@ async function main() {
   let running: Running;
   if (config.transport === 'http') {
     const { startHttpServer } = await import('./http.js');
-    running = await startHttpServer(config, deps);
+    try {
+      running = await startHttpServer(config, deps);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const close of closers.reverse()) await close();
+      fail(err.message);
+    }
   } else {
-    const handle = serveStdio(() => createServer(config, deps), {
+    // Listen streams (2026-07-28 subscriptions) are served by serveStdio itself: watch them on the wire so their
+    // resource URIs keep the upstream streams open.
+    const listens = new StdioListens();
+    const handle = serveStdio(() => createServer(config, { ...deps, listens }), {
+      transport: listens.wrap(new StdioServerTransport()),
       onerror: (err) => logger.debug('stdio transport error', { error: err.message }),
     });
     running = handle;

@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 import type { KernelClient } from './kernel/client.js';
 import type { Logger } from './log.js';
 import type { StreamHub } from './resources/hub.js';
-import { registerResources } from './resources/index.js';
+import { type ListenSource, registerResources, type UpdateNotifier } from './resources/index.js';
 import { registerTools } from './tools/define.js';
 import { type Selection, selectTools } from './tools/selection.js';
 import { VERSION } from './version.js';
@@ -16,6 +16,16 @@ import { VERSION } from './version.js';
 export interface ServerDeps {
   client: KernelClient;
   hub: StreamHub;
+  /**
+   * The resource URIs the client's open `subscriptions/listen` streams (2026-07-28) ask for: they keep their upstream
+   * streams open and get update notifications. Over stdio the connection's (StdioListens); over HTTP the client's.
+   */
+  listens?: ListenSource;
+  /**
+   * Where 2026-07-28 update notifications go when instances live for one request (HTTP: the handler's notifier).
+   * Absent over stdio, where serveStdio routes the instance's own notifications onto its listen streams.
+   */
+  notify?: UpdateNotifier;
   logger: Logger;
   /** Local file paths may be read and written: true over stdio, never for HTTP clients. */
   localFiles: boolean;
@@ -40,9 +50,14 @@ export function createServer(config: Config, deps: ServerDeps): McpServer {
   const server = new McpServer(
     { name: 'kernel-mcp', title: 'Kernel', version: VERSION },
     {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: true } },
       instructions: instructions(config, deps.simulated ?? false),
-      cacheHints: { 'tools/list': { ttlMs: 300_000, cacheScope: 'private' } },
+      cacheHints: {
+        'tools/list': { ttlMs: 300_000, cacheScope: 'private' },
+        'resources/templates/list': { ttlMs: 300_000, cacheScope: 'private' },
+        // The live resources (browsers, running invocations, ...) come and go.
+        'resources/list': { ttlMs: 10_000, cacheScope: 'private' },
+      },
       maxToolInputElements: 20_000,
     },
   );

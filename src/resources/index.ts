@@ -1,8 +1,305 @@
 /**
  * Stream resources: one URI template per event stream, read and subscribed through the stream hub.
+ *
+ * - `resources/templates/list`: the seven templates (title, description, MIME type).
+ * - `resources/list`: one telemetry resource per active browser, and the event streams of running invocations,
+ *   deployments in progress and login flows in progress.
+ * - `completion/complete`: ids of browsers, invocations, deployments and auth connections; the logs `source`.
+ * - `resources/read`: the buffered events as JSON lines, opening the stream and waiting briefly when nothing is
+ *   buffered yet; never cached (`ttlMs: 0`).
+ * - Subscriptions: `resources/subscribe` / `resources/unsubscribe` per 2025-era connection, and the URIs of the
+ *   connection's `subscriptions/listen` streams on 2026-07-28 (through `deps.listens`); updates are coalesced.
  */
-import type { McpServer } from '@modelcontextprotocol/server';
+import {
+  type ListResourcesResult,
+  type McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ReadResourceResult,
+  ResourceTemplate,
+  type ServerContext,
+  UriTemplate,
+  type Variables,
+} from '@modelcontextprotocol/server';
 import type { Config } from '../config.js';
+import type { KernelClient } from '../kernel/client.js';
+import { KernelError } from '../kernel/errors.js';
+import type { Logger } from '../log.js';
 import type { ServerDeps } from '../server.js';
+import type { StreamHub } from './hub.js';
+import { bindListens, type ListenSource, type UpdateNotifier } from './listen.js';
+import {
+  eventView,
+  matchStreamUri,
+  type ParentKind,
+  resolveStreamUri,
+  STREAM_MIME_TYPE,
+  STREAM_RESOURCES,
+  type StreamResourceDef,
+  StreamUriError,
+  uriFor,
+} from './streams.js';
+import { ResourceSubscriptions } from './subscriptions.js';
 
-export function registerResources(_server: McpServer, _config: Config, _deps: ServerDeps): void {}
+export { bindListens, type ListenSource, listenRequestUris, StdioListens, type UpdateNotifier } from './listen.js';
+export { type PublishResourceUpdated, ResourceSubscriptions } from './subscriptions.js';
+
+/** How long a read waits for a first event when nothing is buffered yet. */
+export const RESOURCE_READ_WAIT_MS = 2000;
+/** The cache hint of every read: stream contents change all the time. */
+const NO_CACHE = { ttlMs: 0, cacheScope: 'private' as const };
+/** Meta key of a read result: cursor and state of the stream. */
+export const STREAM_META_KEY = 'com.onkernel/stream';
+
+/** A URI template whose matching accepts query parameters in any order (and any subset), percent-decoded. */
+class StreamUriTemplate extends UriTemplate {
+  constructor(readonly def: StreamResourceDef) {
+    super(def.uriTemplate);
+  }
+
+  override match(uri: string): Variables | null {
+    return matchStreamUri(this.def, uri);
+  }
+}
+
+const uriTemplates = new Map(STREAM_RESOURCES.map((d) => [d.name, new StreamUriTemplate(d)]));
+
+const PARENTS: Record<ParentKind, { path: string; idField: string; what: string }> = {
+  browsers: { path: '/browsers', idField: 'session_id', what: 'browser' },
+  invocations: { path: '/invocations', idField: 'id', what: 'invocation' },
+  deployments: { path: '/deployments', idField: 'id', what: 'deployment' },
+  auth_connections: { path: '/auth/connections', idField: 'id', what: 'auth connection' },
+};
+
+type Item = Record<string, unknown>;
+
+async function listItems(
+  client: KernelClient,
+  kind: ParentKind,
+  query: Record<string, string | number>,
+  signal?: AbortSignal,
+): Promise<Item[]> {
+  const { data } = await client.json<unknown>({
+    method: 'GET',
+    path: PARENTS[kind].path,
+    query: { limit: 100, ...query },
+    ...(signal ? { signal } : {}),
+  });
+  return Array.isArray(data) ? (data as Item[]) : [];
+}
+
+/** The live parents of a kind: active browsers, running invocations, deployments and login flows in progress. */
+async function liveParents(client: KernelClient, kind: ParentKind, signal?: AbortSignal): Promise<Item[]> {
+  switch (kind) {
+    case 'browsers':
+      return listItems(client, kind, {}, signal);
+    case 'invocations': {
+      const [running, queued] = await Promise.all([
+        listItems(client, kind, { status: 'running' }, signal),
+        listItems(client, kind, { status: 'queued' }, signal),
+      ]);
+      return [...running, ...queued];
+    }
+    case 'deployments':
+      return (await listItems(client, kind, {}, signal)).filter((d) =>
+        ['queued', 'in_progress', 'running'].includes(String(d.status)),
+      );
+    case 'auth_connections':
+      return (await listItems(client, kind, {}, signal)).filter((c) => c.flow_status === 'IN_PROGRESS');
+  }
+}
+
+function idOf(kind: ParentKind, item: Item): string | undefined {
+  const id = item[PARENTS[kind].idField];
+  return typeof id === 'string' && id ? id : undefined;
+}
+
+function listCallback(def: StreamResourceDef, client: KernelClient, logger: Logger) {
+  return async (ctx: ServerContext): Promise<ListResourcesResult> => {
+    let items: Item[];
+    try {
+      items = await liveParents(client, def.parent, ctx.mcpReq.signal);
+    } catch (err) {
+      // A failing list must not break resources/list for the host: the templates still work.
+      logger.warn('could not list stream resources', { resource: def.name, error: (err as Error).message });
+      return { resources: [] };
+    }
+    const what = PARENTS[def.parent].what;
+    const resources = [];
+    for (const item of items) {
+      const id = idOf(def.parent, item);
+      if (!id) continue;
+      resources.push({
+        uri: uriFor(def, { id }),
+        name: `${def.name}-${id}`,
+        title: `${def.title} of ${what} ${id}`,
+        description: def.description,
+        mimeType: STREAM_MIME_TYPE,
+      });
+    }
+    return { resources };
+  };
+}
+
+function completeIds(client: KernelClient, kind: ParentKind, logger: Logger) {
+  return async (value: string): Promise<string[]> => {
+    try {
+      const items = await listItems(client, kind, {});
+      return items
+        .map((i) => idOf(kind, i))
+        .filter((id): id is string => !!id && id.startsWith(value))
+        .sort();
+    } catch (err) {
+      logger.debug('completion failed', { kind, error: (err as Error).message });
+      return [];
+    }
+  };
+}
+
+/** A protocol error an MCP client shows as it is: bad URIs and 4xx answers are the caller's to fix. */
+function readError(err: unknown, uri: string): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  if (err instanceof StreamUriError) return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { uri });
+  if (err instanceof KernelError && err.kind === 'api' && err.status !== undefined && err.status < 500) {
+    return new ProtocolError(ProtocolErrorCode.InvalidParams, err.message, { uri });
+  }
+  return new ProtocolError(ProtocolErrorCode.InternalError, (err as Error).message ?? String(err), { uri });
+}
+
+export interface ReadStreamResourceOptions {
+  /** The most characters of JSON lines in one read (the oldest events first; `after` pages on). */
+  maxChars: number;
+  maxEvents: number;
+  waitMs?: number;
+  signal?: AbortSignal;
+  client?: KernelClient;
+}
+
+/** Reads a stream resource: the buffered events after the URI's `after` (or all) as JSON lines. */
+export async function readStreamResource(
+  deps: Pick<ServerDeps, 'hub'>,
+  def: StreamResourceDef,
+  uri: string,
+  vars: Record<string, string>,
+  opts: ReadStreamResourceOptions,
+): Promise<ReadResourceResult> {
+  try {
+    const resolved = resolveStreamUri(def, vars, uri);
+    const request = opts.client ? { ...resolved.request, client: opts.client } : resolved.request;
+    const result = await deps.hub.read(request, {
+      ...(resolved.after !== undefined ? { after: resolved.after } : {}),
+      maxEvents: opts.maxEvents,
+      maxWaitMs: opts.waitMs ?? RESOURCE_READ_WAIT_MS,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    let text = '';
+    let shown = 0;
+    for (const ev of result.events) {
+      const line = `${JSON.stringify(eventView(ev, def.envelope ?? false))}\n`;
+      if (shown > 0 && text.length + line.length > opts.maxChars) break;
+      text += line;
+      shown++;
+    }
+    const last = result.events[shown - 1];
+    const cursor = last ? last.seq : result.cursor;
+    const more = shown < result.events.length;
+    const meta: Record<string, unknown> = {
+      events: shown,
+      cursor: cursor === null ? null : String(cursor),
+      ended: result.ended && !more,
+      dropped: result.dropped,
+    };
+    if (more) meta.more = true;
+    return {
+      contents: [{ uri, mimeType: STREAM_MIME_TYPE, text }],
+      _meta: { [STREAM_META_KEY]: meta },
+    };
+  } catch (err) {
+    throw readError(err, uri);
+  }
+}
+
+export function registerResources(server: McpServer, config: Config, deps: ServerDeps): void {
+  const { hub, client, logger } = deps;
+  const maxChars = config.maxResultTokens * 4;
+
+  for (const def of STREAM_RESOURCES) {
+    const uriTemplate = uriTemplates.get(def.name);
+    if (!uriTemplate) continue;
+    const complete: Record<string, (value: string) => Promise<string[]> | string[]> = {
+      id: completeIds(client, def.parent, logger),
+    };
+    if (def.query.includes('source'))
+      complete.source = (value) => ['path', 'supervisor'].filter((s) => s.startsWith(value));
+    server.registerResource(
+      def.name,
+      new ResourceTemplate(uriTemplate, {
+        list: def.listable ? listCallback(def, client, logger) : undefined,
+        complete,
+      }),
+      { title: def.title, description: def.description, mimeType: STREAM_MIME_TYPE, cacheHint: NO_CACHE },
+      (uri: URL, variables: Variables, ctx: ServerContext) =>
+        readStreamResource(deps, def, uri.href, flatten(variables), {
+          maxChars,
+          maxEvents: config.streamBufferEvents,
+          signal: ctx.mcpReq.signal,
+          ...(client !== hub.client ? { client } : {}),
+        }),
+    );
+  }
+
+  // 2025-era subscriptions, per connection (this instance): updates go out through the instance, only for the URIs
+  // the client subscribed to. Over stdio the same set holds the URIs of the connection's 2026-07-28 listen streams:
+  // serveStdio routes the instance's notification onto the listen streams that named the URI.
+  const subs = new ResourceSubscriptions(hub, (uri) => server.server.sendResourceUpdated({ uri }), { logger });
+  const legacy = new Map<string, () => void>();
+  server.server.setRequestHandler('resources/subscribe', (request) => {
+    const uri = request.params.uri;
+    if (!legacy.has(uri)) {
+      try {
+        legacy.set(uri, subs.retain([uri], true));
+      } catch (err) {
+        throw readError(err, uri);
+      }
+    }
+    return {};
+  });
+  server.server.setRequestHandler('resources/unsubscribe', (request) => {
+    legacy.get(request.params.uri)?.();
+    legacy.delete(request.params.uri);
+    return {};
+  });
+  let unbind: (() => void) | undefined;
+  if (deps.listens && deps.notify) bridgeListens(deps.listens, deps.notify, hub, logger);
+  else if (deps.listens) unbind = bindListens(deps.listens, subs);
+  const previous = server.server.onclose;
+  server.server.onclose = () => {
+    previous?.();
+    unbind?.();
+    legacy.clear();
+    subs.close();
+  };
+}
+
+const bridges = new WeakMap<ListenSource, ResourceSubscriptions>();
+
+/**
+ * 2026-07-28 over HTTP: server instances live for one request, so the listen streams of a client (its `listens`)
+ * are served by one subscription set per client, publishing through the entry's notifier. Made once per source; it
+ * lives as long as the source (the source ending its streams releases the upstream streams).
+ */
+function bridgeListens(source: ListenSource, notify: UpdateNotifier, hub: StreamHub, logger: Logger) {
+  if (bridges.has(source)) return;
+  const subs = new ResourceSubscriptions(hub, (uri) => notify.resourceUpdated(uri), { logger });
+  bridges.set(source, subs);
+  bindListens(source, subs);
+}
+
+function flatten(variables: Variables): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(variables)) {
+    const value = Array.isArray(v) ? v[0] : v;
+    if (value !== undefined) out[k] = value;
+  }
+  return out;
+}

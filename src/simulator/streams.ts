@@ -156,13 +156,17 @@ export function serveSse<T>(ctx: Ctx, log: EventLog<T>, opts: SseOptions<T> = {}
   };
   res.on('close', cleanup);
 
+  let closedForWrites = false;
   const write = (e: LoggedEvent<T>): void => {
-    if (closed || (opts.filter && !opts.filter(e))) return;
+    if (closed || closedForWrites || (opts.filter && !opts.filter(e))) return;
     const data = opts.format ? opts.format(e) : e.data;
-    res.write(`id: ${e.id}\ndata: ${JSON.stringify(data)}\n\n`);
     sent++;
     const limit = sim.faults.current.cutStreamsAfter;
-    if (ctx.reset || (limit !== undefined && limit > 0 && sent >= limit)) cut();
+    const cutNow = ctx.reset || (limit !== undefined && limit > 0 && sent >= limit);
+    // Cut only once this frame is flushed: the response may still be corked, and a cut before the flush would
+    // lose the frame (and, on every resume that replays a batch, the whole batch).
+    res.write(`id: ${e.id}\ndata: ${JSON.stringify(data)}\n\n`, cutNow ? () => cut() : undefined);
+    if (cutNow) closedForWrites = true;
   };
 
   if (ctx.reset && log.since(lastEventId).length === 0) {
@@ -170,7 +174,7 @@ export function serveSse<T>(ctx: Ctx, log: EventLog<T>, opts: SseOptions<T> = {}
     return STREAMED;
   }
   for (const e of log.since(lastEventId)) write(e);
-  if (closed) return STREAMED;
+  if (closed || closedForWrites) return STREAMED;
   if (log.finished) {
     end();
     return STREAMED;

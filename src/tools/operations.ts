@@ -9,9 +9,18 @@ import { operations } from '../generated/kernel-operations.gen.js';
 import type { KernelRequest, QueryValue } from '../kernel/client.js';
 import type { OperationRow } from '../kernel/operation.js';
 import { addSecret } from '../kernel/redact.js';
+import { eventViewFor } from '../resources/streams.js';
 import { buildForm, readBinary } from './binary.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './define.js';
-import { binaryResult, charsForTokens, emptyResult, jsonResult, listResult } from './results.js';
+import {
+  binaryResult,
+  charsForTokens,
+  type EventsPage,
+  emptyResult,
+  eventsResult,
+  jsonResult,
+  listResult,
+} from './results.js';
 
 /** Stream reads: defaults and ceilings. Never past 60 s, so clients do not move the call to the background. */
 export const STREAM_LIMITS = { defaultEvents: 100, maxEvents: 1000, defaultSeconds: 10, maxSeconds: 60 };
@@ -139,54 +148,81 @@ export async function callOperation(
   });
 }
 
-/** Stream tools: events after a cursor, from the hub's buffer, waiting a bounded time when none are buffered. */
+/**
+ * Stream tools: events after a cursor, from the hub's buffer (one upstream connection per stream, shared with the
+ * stream resources), waiting up to max_seconds when none are buffered, with progress while waiting and an immediate
+ * stop on cancellation. Events look like the stream resources' JSON lines: telemetry keeps its `{seq, event}`
+ * envelope, other streams are `{seq, data}`.
+ */
 async function readStream(row: OperationRow, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
   const req = await buildRequest(row, args, false);
-  const maxEvents = (args.max_events as number | undefined) ?? STREAM_LIMITS.defaultEvents;
-  const maxSeconds = (args.max_seconds as number | undefined) ?? STREAM_LIMITS.defaultSeconds;
-  const after = args.after === undefined ? undefined : Number(args.after);
+  const maxEvents = Math.min(
+    STREAM_LIMITS.maxEvents,
+    (args.max_events as number | undefined) ?? STREAM_LIMITS.defaultEvents,
+  );
+  const maxSeconds = Math.min(
+    STREAM_LIMITS.maxSeconds,
+    (args.max_seconds as number | undefined) ?? STREAM_LIMITS.defaultSeconds,
+  );
+  const after = typeof args.after === 'string' ? Number(args.after) : undefined;
   const result = await ctx.hub.read(
-    { path: req.path, ...(req.query ? { query: req.query } : {}) },
+    {
+      path: req.path,
+      ...(req.query ? { query: req.query } : {}),
+      // A client of its own (another API key) never shares the hub's streams.
+      ...(ctx.client !== ctx.hub.client ? { client: ctx.client } : {}),
+    },
     {
       ...(after !== undefined ? { after } : {}),
       maxEvents,
       maxWaitMs: maxSeconds * 1000,
       signal: ctx.signal,
-      onWait: (ms) => void ctx.progress(Math.floor(ms / 1000), maxSeconds, 'waiting for events'),
+      onWait: (ms) => void ctx.progress(Math.min(maxSeconds, Math.floor(ms / 1000)), maxSeconds, 'waiting for events'),
     },
   );
-  const structured: Record<string, unknown> = {
-    events: result.events,
+  const view = eventViewFor(row.operationId);
+  const structured: EventsPage = {
+    events: result.events.map(view) as EventsPage['events'],
     cursor: result.cursor === null ? null : String(result.cursor),
     ended: result.ended,
   };
   if (result.dropped) {
     structured.dropped = true;
-    structured.note = 'Some events after the cursor had left the buffer; these are the oldest kept.';
+    structured.note =
+      'Events after the cursor had already left the buffer (--stream-buffer-events/--stream-buffer-bytes): these are the oldest kept.';
   }
-  if (!result.ended && result.events.length === 0) {
-    structured.note = `No new events within ${maxSeconds}s; call again with the same cursor to keep waiting.`;
+  // (That the stream has ended is said by eventsResult: a cut batch has not reached the end.)
+  if (!result.ended && result.events.length === 0 && !ctx.signal.aborted) {
+    structured.note = joinNote(
+      structured.note,
+      `No new events within ${maxSeconds}s; call again with the same cursor to keep waiting.`,
+    );
   }
-  return jsonResult(structured, charsForTokens(ctx.config.maxResultTokens));
+  // Cut by whole events at the cap, with the cursor after the last one kept.
+  return eventsResult(structured, charsForTokens(ctx.config.maxResultTokens));
+}
+
+function joinNote(a: unknown, b: string): string {
+  return typeof a === 'string' && a ? `${a} ${b}` : b;
 }
 
 const streamArgs = {
   after: z
     .string()
     .regex(/^\d+$/, 'a cursor is the number a previous call returned')
-    .describe('Cursor: the `cursor` a previous call returned. Omit to start from the oldest buffered event.')
+    .describe('The cursor a previous call returned; omit for the oldest buffered event.')
     .optional(),
   max_events: z
     .int()
     .min(1)
     .max(STREAM_LIMITS.maxEvents)
-    .describe(`Most events to return (default ${STREAM_LIMITS.defaultEvents}).`)
+    .describe(`Most events (default ${STREAM_LIMITS.defaultEvents}).`)
     .optional(),
   max_seconds: z
     .number()
     .min(0)
     .max(STREAM_LIMITS.maxSeconds)
-    .describe(`Longest wait for a first event, in seconds (default ${STREAM_LIMITS.defaultSeconds}).`)
+    .describe(`Seconds to wait when none are buffered (default ${STREAM_LIMITS.defaultSeconds}).`)
     .optional(),
 };
 
@@ -203,7 +239,7 @@ function inputFor(row: OperationRow): () => z.ZodType<Record<string, unknown>> {
 
 function describe(row: OperationRow): string {
   if (row.answer.kind !== 'stream') return row.description;
-  return `${row.description} Returns events after \`after\` (a cursor), waiting up to max_seconds when none are buffered; pass the returned cursor to the next call.`;
+  return `${row.description} Returns events after the \`after\` cursor and the next cursor.`;
 }
 
 export function operationTool(row: OperationRow): ToolDefinition {

@@ -1,0 +1,368 @@
+/**
+ * The stream hub against a small SSE server on loopback: cursors, waiting, cancellation, resume after drops without
+ * gaps or duplicates, the end of a stream, errors, buffer bounds with the dropped flag, and when upstream
+ * connections close (last subscriber, idle, hub close).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KernelError } from '../src/kernel/errors.js';
+import { type HubOptions, type StreamEvent, StreamHub, streamKey } from '../src/resources/hub.js';
+import { type FakeSse, startFakeSse, until } from './hub-fixtures.js';
+
+let sse: FakeSse;
+let hub: StreamHub;
+
+const OPTS: HubOptions = {
+  bufferEvents: 1000,
+  bufferBytes: 1024 * 1024,
+  idleMs: 60_000,
+  reconnectBaseMs: 5,
+  reconnectMaxMs: 50,
+  maxReconnects: 4,
+};
+
+function makeHub(overrides: Partial<HubOptions> = {}) {
+  hub = new StreamHub(sse.client, { ...OPTS, ...overrides });
+  return hub;
+}
+
+beforeEach(async () => {
+  sse = await startFakeSse();
+});
+afterEach(async () => {
+  hub?.close();
+  await sse.close();
+});
+
+const seqs = (events: StreamEvent[]) => events.map((e) => e.seq);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Reads with a cursor until `count` events came (or the stream ended); returns every event read. */
+async function drain(path: string, count: number, maxEvents = 7): Promise<StreamEvent[]> {
+  const all: StreamEvent[] = [];
+  let after: number | undefined;
+  for (let i = 0; i < count * 4 + 20 && all.length < count; i++) {
+    const r = await hub.read({ path }, { ...(after !== undefined ? { after } : {}), maxEvents, maxWaitMs: 2000 });
+    all.push(...r.events);
+    after = r.cursor ?? undefined;
+    if (r.ended) break;
+  }
+  return all;
+}
+
+describe('reads from a cursor', () => {
+  it('returns buffered events and a cursor; the next read returns exactly the following events', async () => {
+    makeHub();
+    const log = sse.log('/s');
+    for (let i = 1; i <= 5; i++) log.push({ n: i });
+    const first = await hub.read({ path: '/s' }, { maxEvents: 3, maxWaitMs: 5000 });
+    // The first read opens the stream and returns as soon as the first event is there: read until 5 are buffered.
+    await until(() => hub.peek({ path: '/s' })?.size === 5, 'five buffered events');
+    expect(first.events.length).toBeGreaterThan(0);
+    const r1 = await hub.read({ path: '/s' }, { maxEvents: 3, maxWaitMs: 5000 });
+    expect(seqs(r1.events)).toEqual([1, 2, 3]);
+    expect(r1.events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(r1.cursor).toBe(3);
+    expect(r1.ended).toBe(false);
+    expect(r1.dropped).toBe(false);
+    const r2 = await hub.read({ path: '/s' }, { after: 3, maxEvents: 10, maxWaitMs: 5000 });
+    expect(seqs(r2.events)).toEqual([4, 5]);
+    expect(r2.cursor).toBe(5);
+    log.push({ n: 6 });
+    const r3 = await hub.read({ path: '/s' }, { after: 5, maxEvents: 10, maxWaitMs: 5000 });
+    expect(seqs(r3.events)).toEqual([6]);
+    // One upstream connection for all of it.
+    expect(sse.requests.filter((r) => r.path === '/s')).toHaveLength(1);
+  });
+
+  it('waits for the first event when none is buffered after the cursor', async () => {
+    makeHub();
+    const log = sse.log('/w');
+    const pending = hub.read({ path: '/w' }, { maxEvents: 10, maxWaitMs: 20_000 });
+    await until(() => sse.open() === 1, 'the stream to open');
+    log.push('plain text');
+    const r = await pending;
+    expect(r.events).toEqual([{ seq: 1, data: 'plain text' }]);
+  });
+
+  it('returns nothing (and keeps the cursor) when nothing arrives within the wait', async () => {
+    makeHub();
+    sse.log('/quiet');
+    const r = await hub.read({ path: '/quiet' }, { after: 0, maxEvents: 10, maxWaitMs: 100 });
+    expect(r).toEqual({ events: [], cursor: 0, ended: false, dropped: false });
+    const none = await hub.read({ path: '/quiet' }, { maxEvents: 10, maxWaitMs: 0 });
+    expect(none.cursor).toBeNull();
+  });
+
+  it('stops waiting at once when the signal aborts, and reports progress while waiting', async () => {
+    makeHub();
+    sse.log('/cancel');
+    const controller = new AbortController();
+    const waits: number[] = [];
+    const pending = hub.read(
+      { path: '/cancel' },
+      { maxEvents: 10, maxWaitMs: 600_000, signal: controller.signal, onWait: (ms) => waits.push(ms) },
+    );
+    await until(() => waits.length >= 1, 'a progress report');
+    controller.abort();
+    // The test would time out (the wait is ten minutes) if the abort were not honoured.
+    const r = await pending;
+    expect(r.events).toEqual([]);
+    expect(waits[0]).toBeGreaterThan(0);
+    // An already aborted signal does not wait at all.
+    const r2 = await hub.read({ path: '/cancel' }, { maxEvents: 10, maxWaitMs: 600_000, signal: controller.signal });
+    expect(r2.events).toEqual([]);
+  });
+
+  it('ends cleanly when the upstream ends the stream', async () => {
+    makeHub();
+    const log = sse.log('/end');
+    log.push({ a: 1 });
+    log.push({ a: 2 });
+    const r1 = await hub.read({ path: '/end' }, { maxEvents: 1, maxWaitMs: 5000 });
+    expect(seqs(r1.events)).toEqual([1]);
+    expect(r1.ended).toBe(false);
+    log.finish();
+    await until(() => hub.peek({ path: '/end' })?.state === 'ended', 'the end of the stream');
+    const r2 = await hub.read({ path: '/end' }, { after: 1, maxEvents: 10, maxWaitMs: 5000 });
+    expect(seqs(r2.events)).toEqual([2]);
+    expect(r2.ended).toBe(true);
+    const r3 = await hub.read({ path: '/end' }, { after: 2, maxEvents: 10, maxWaitMs: 60_000 });
+    expect(r3).toMatchObject({ events: [], cursor: 2, ended: true });
+    expect(hub.openCount()).toBe(0);
+    expect(sse.requests.filter((r) => r.path === '/end')).toHaveLength(1);
+  });
+
+  it('skips heartbeats and names SSE event types', async () => {
+    makeHub();
+    const log = sse.log('/hb');
+    log.push({ event: 'log', message: 'one' });
+    log.push({ event: 'sse_heartbeat' });
+    log.push({ x: 1 }, { event: 'state' });
+    await until(async () => (await drain('/hb', 2)).length === 2, 'two events');
+    const r = await hub.read({ path: '/hb' }, { maxEvents: 10, maxWaitMs: 1000 });
+    expect(r.events).toEqual([
+      { seq: 1, data: { event: 'log', message: 'one' } },
+      { seq: 3, data: { x: 1 }, type: 'state' },
+    ]);
+  });
+});
+
+describe('errors', () => {
+  it('a 4xx answer is the read error, and is not cached', async () => {
+    makeHub();
+    sse.options.status = { '/browsers/nope/telemetry': 404 };
+    const read = () => hub.read({ path: '/browsers/nope/telemetry' }, { maxEvents: 10, maxWaitMs: 5000 });
+    const err = await read().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KernelError);
+    expect((err as KernelError).status).toBe(404);
+    expect((err as KernelError).message).toContain('Kernel API 404 not_found');
+    await expect(read()).rejects.toThrow(/404/);
+    expect(sse.requests.filter((r) => r.path === '/browsers/nope/telemetry')).toHaveLength(2);
+    expect(hub.openCount()).toBe(0);
+  });
+
+  it('retries 5xx answers with backoff, then streams', async () => {
+    makeHub();
+    sse.options.fail503 = 2;
+    sse.log('/flaky').push({ ok: true });
+    const r = await hub.read({ path: '/flaky' }, { maxEvents: 10, maxWaitMs: 10_000 });
+    expect(r.events).toEqual([{ seq: 1, data: { ok: true } }]);
+    expect(sse.requests.filter((q) => q.path === '/flaky')).toHaveLength(3);
+  });
+
+  it('gives up after maxReconnects failures in a row; the next read tries again', async () => {
+    makeHub({ maxReconnects: 2 });
+    sse.options.fail503 = 3;
+    const err = await hub.read({ path: '/down' }, { maxEvents: 10, maxWaitMs: 10_000 }).catch((e: unknown) => e);
+    expect((err as KernelError).status).toBe(503);
+    expect(hub.peek({ path: '/down' })?.state).toBe('failed');
+    sse.log('/down').push({ back: true });
+    const r = await hub.read({ path: '/down' }, { maxEvents: 10, maxWaitMs: 10_000 });
+    expect(r.events).toEqual([{ seq: 1, data: { back: true } }]);
+  });
+});
+
+describe('resume without gaps or duplicates', () => {
+  it('reconnects with Last-Event-ID when the connection is cut every 3 events', async () => {
+    makeHub();
+    sse.options.cutAfter = 3;
+    const log = sse.log('/cut');
+    for (let i = 1; i <= 20; i++) log.push({ i });
+    const got = await drain('/cut', 20);
+    expect(seqs(got)).toEqual(range(1, 20));
+    expect(got.map((e) => (e.data as { i: number }).i)).toEqual(range(1, 20));
+    const resumes = sse.requests.filter((r) => r.path === '/cut').map((r) => r.lastEventId);
+    expect(resumes[0]).toBeUndefined();
+    expect(resumes.slice(1, 4)).toEqual(['3', '6', '9']);
+    // Live events after the drops keep coming, in order, once each.
+    for (let i = 21; i <= 26; i++) log.push({ i });
+    const more: StreamEvent[] = [];
+    let after = 20;
+    while (more.length < 6) {
+      const r = await hub.read({ path: '/cut' }, { after, maxEvents: 100, maxWaitMs: 5000 });
+      more.push(...r.events);
+      after = r.cursor ?? after;
+    }
+    expect(seqs(more)).toEqual(range(21, 26));
+  });
+
+  it('drops the duplicates of an upstream that ignores Last-Event-ID', async () => {
+    makeHub({ maxReconnects: 3 });
+    sse.options.cutAfter = 4;
+    sse.options.ignoreLastEventId = true;
+    const log = sse.log('/replay');
+    for (let i = 1; i <= 10; i++) log.push({ i });
+    // Every connection replays from 1 and is cut after 4: only the first four events ever arrive, once each, and
+    // the hub gives up on an upstream that makes no progress.
+    await hub.read({ path: '/replay' }, { maxEvents: 100, maxWaitMs: 5000 });
+    const stream = hub.get({ path: '/replay' });
+    await until(() => stream.state === 'failed', 'the hub to give up');
+    expect(sse.requests.filter((r) => r.path === '/replay').length).toBeGreaterThan(2);
+    const r = await hub.read({ path: '/replay' }, { maxEvents: 100, maxWaitMs: 5000 });
+    expect(seqs(r.events)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a cursor on a stream the hub does not hold resumes upstream from that cursor', async () => {
+    makeHub();
+    const log = sse.log('/fresh');
+    for (let i = 1; i <= 8; i++) log.push({ i });
+    const r = await hub.read({ path: '/fresh' }, { after: 5, maxEvents: 100, maxWaitMs: 5000 });
+    expect(seqs(r.events)[0]).toBe(6);
+    expect(sse.requests.find((q) => q.path === '/fresh')?.lastEventId).toBe('5');
+    expect(r.dropped).toBe(false);
+    // A reader with an older cursor is told that earlier events are not here.
+    const older = await hub.read({ path: '/fresh' }, { after: 2, maxEvents: 100, maxWaitMs: 5000 });
+    expect(older.dropped).toBe(true);
+    expect(seqs(older.events)[0]).toBe(6);
+  });
+});
+
+describe('the buffer', () => {
+  it('stays at its bound by count, keeps the newest, and flags a cursor older than the buffer', async () => {
+    makeHub({ bufferEvents: 10 });
+    const log = sse.log('/big');
+    for (let i = 1; i <= 250; i++) log.push({ i, pad: 'x'.repeat(50) });
+    const stream = hub.get({ path: '/big' });
+    await hub.read({ path: '/big' }, { maxEvents: 1, maxWaitMs: 5000 });
+    await until(() => stream.lastSeq === 250, 'all 250 events received');
+    expect(stream.size).toBe(10);
+    const old = await hub.read({ path: '/big' }, { after: 5, maxEvents: 100, maxWaitMs: 5000 });
+    expect(seqs(old.events)).toEqual(range(241, 250));
+    expect(old.dropped).toBe(true);
+    expect(old.cursor).toBe(250);
+    const none = await hub.read({ path: '/big' }, { maxEvents: 3, maxWaitMs: 5000 });
+    expect(seqs(none.events)).toEqual([241, 242, 243]);
+    expect(none.dropped).toBe(true);
+    const recent = await hub.read({ path: '/big' }, { after: 245, maxEvents: 100, maxWaitMs: 5000 });
+    expect(seqs(recent.events)).toEqual(range(246, 250));
+    expect(recent.dropped).toBe(false);
+  });
+
+  it('stays at its bound by bytes (keeping at least the newest event)', async () => {
+    makeHub({ bufferBytes: 2000 });
+    const log = sse.log('/bytes');
+    for (let i = 1; i <= 100; i++) log.push({ i, pad: 'y'.repeat(200) });
+    const stream = hub.get({ path: '/bytes' });
+    await hub.read({ path: '/bytes' }, { maxEvents: 1, maxWaitMs: 5000 });
+    await until(() => stream.lastSeq === 100, 'all events received');
+    expect(stream.bytes).toBeLessThanOrEqual(2000);
+    expect(stream.size).toBeGreaterThan(1);
+    expect(stream.size).toBeLessThan(10);
+    expect(stream.firstSeq).toBe(100 - stream.size + 1);
+    log.push({ huge: 'z'.repeat(5000) });
+    await until(() => stream.lastSeq === 101, 'the huge event');
+    expect(stream.size).toBe(1);
+  });
+});
+
+describe('upstream connection lifetime', () => {
+  it('subscribers keep a stream open; it closes when the last leaves, and resumes without a gap', async () => {
+    makeHub();
+    const log = sse.log('/sub');
+    let calls = 0;
+    const a = hub.subscribe({ path: '/sub' }, () => calls++);
+    const b = hub.subscribe({ path: '/sub' }, () => {});
+    await until(() => sse.open() === 1, 'one upstream connection');
+    log.push({ n: 1 });
+    await until(() => calls >= 1, 'the subscriber to hear of the event');
+    a();
+    expect(hub.openCount()).toBe(1);
+    b();
+    b(); // idempotent
+    expect(hub.openCount()).toBe(0);
+    await until(() => sse.open() === 0, 'the upstream connection to close');
+    log.push({ n: 2 });
+    log.push({ n: 3 });
+    // The buffer is still there, and the next read resumes after the last event seen.
+    const r = await hub.read({ path: '/sub' }, { maxEvents: 10, maxWaitMs: 5000 });
+    expect(seqs(r.events)[0]).toBe(1);
+    await until(() => hub.peek({ path: '/sub' })?.lastSeq === 3, 'the events sent while closed');
+    const all = await hub.read({ path: '/sub' }, { maxEvents: 10, maxWaitMs: 5000 });
+    expect(seqs(all.events)).toEqual([1, 2, 3]);
+    expect(sse.requests.filter((q) => q.path === '/sub').map((q) => q.lastEventId)).toEqual([undefined, '1']);
+  });
+
+  it('a waiting reader keeps the stream open when the last subscriber leaves', async () => {
+    makeHub();
+    const log = sse.log('/mixed');
+    const leave = hub.subscribe({ path: '/mixed' }, () => {});
+    const pending = hub.read({ path: '/mixed' }, { maxEvents: 10, maxWaitMs: 20_000 });
+    await until(() => (hub.peek({ path: '/mixed' })?.waiterCount ?? 0) === 1, 'the reader to wait');
+    leave();
+    expect(hub.openCount()).toBe(1);
+    log.push({ late: true });
+    expect((await pending).events).toEqual([{ seq: 1, data: { late: true } }]);
+  });
+
+  it('closes and forgets streams idle past idleMs, but not while subscribed', async () => {
+    makeHub({ idleMs: 1000 });
+    sse.log('/idle').push({ n: 1 });
+    sse.log('/kept').push({ n: 1 });
+    await hub.read({ path: '/idle' }, { maxEvents: 10, maxWaitMs: 5000 });
+    const leave = hub.subscribe({ path: '/kept' }, () => {});
+    await until(() => sse.open() === 2, 'two upstream connections');
+    hub.sweep(Date.now() + 500);
+    expect(hub.openCount()).toBe(2);
+    hub.sweep(Date.now() + 1000);
+    expect(hub.openCount()).toBe(1);
+    expect(hub.peek({ path: '/idle' })).toBeUndefined();
+    await until(() => sse.open() === 1, 'the idle upstream connection to close');
+    leave();
+    hub.sweep(Date.now() + 1000);
+    expect(hub.size).toBe(0);
+    await until(() => sse.open() === 0, 'every upstream connection to close');
+  });
+
+  it('sweeps on its own timer', async () => {
+    makeHub({ idleMs: 1000, sweepEveryMs: 50 });
+    sse.log('/auto').push({ n: 1 });
+    await hub.read({ path: '/auto' }, { maxEvents: 10, maxWaitMs: 5000 });
+    expect(hub.openCount()).toBe(1);
+    await until(() => hub.openCount() === 0 && sse.open() === 0, 'the idle stream to be swept');
+  });
+
+  it('close() ends every upstream connection and wakes waiting readers', async () => {
+    makeHub();
+    sse.log('/c1');
+    sse.log('/c2');
+    hub.subscribe({ path: '/c1' }, () => {});
+    const pending = hub.read({ path: '/c2' }, { maxEvents: 10, maxWaitMs: 600_000 });
+    await until(() => sse.open() === 2, 'two upstream connections');
+    hub.close();
+    expect((await pending).events).toEqual([]);
+    expect(hub.openCount()).toBe(0);
+    await until(() => sse.open() === 0, 'the upstream connections to close');
+    await expect(hub.read({ path: '/c1' }, { maxEvents: 1, maxWaitMs: 0 })).rejects.toThrow(/shutting down/);
+  });
+});
+
+describe('stream keys', () => {
+  it('identify a stream by path and sorted query, and never share across clients', () => {
+    makeHub();
+    expect(streamKey({ path: '/l', query: { b: '2', a: 'x y', c: undefined } })).toBe('/l?a=x%20y&b=2');
+    const other = sse.client.withOptions({ apiKey: 'another-key-0123456789' });
+    expect(streamKey({ path: '/l', client: sse.client }, sse.client)).toBe('/l');
+    expect(streamKey({ path: '/l', client: other }, sse.client)).toMatch(/^client\d+:\/l$/);
+    expect(hub.get({ path: '/l', client: other })).not.toBe(hub.get({ path: '/l' }));
+  });
+});
