@@ -59,7 +59,9 @@ describe('stdio without a key', () => {
 describe.each(ERAS)('stdio end to end (%s client)', (era) => {
   let mcp: McpSession;
   beforeAll(async () => {
-    mcp = await connectStdio(era, { env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url } });
+    mcp = await connectStdio(era, {
+      env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url, KERNEL_MCP_TOOLSETS: 'all' },
+    });
   });
   afterAll(async () => {
     await mcp?.close();

@@ -25,7 +25,13 @@ describe.each(ERAS)('faults through MCP tools (%s client)', (era) => {
   let browserId: string;
   beforeAll(async () => {
     mcp = await connectStdio(era, {
-      env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url, KERNEL_TIMEOUT_MS: '1500', KERNEL_MAX_RETRIES: '2' },
+      env: {
+        KERNEL_API_KEY: KEY,
+        KERNEL_BASE_URL: sim.url,
+        KERNEL_TIMEOUT_MS: '1500',
+        KERNEL_MAX_RETRIES: '2',
+        KERNEL_MCP_TOOLSETS: 'all',
+      },
     });
     const created = await mcp.call('browsers_create', { headless: true });
     browserId = (created.structuredContent as { session_id: string }).session_id;

@@ -3,7 +3,7 @@
  * annotations and the published input schema, built through the real tool builder. `npm run generate` writes it;
  * `npm run check:generated` and a test fail when it is stale.
  */
-import { compile } from '../../src/tools/define.js';
+import { compile, publishedAnnotations } from '../../src/tools/define.js';
 import { operationTools } from '../../src/tools/operations.js';
 
 export async function renderToolSnapshot(): Promise<string> {
@@ -13,7 +13,7 @@ export async function renderToolSnapshot(): Promise<string> {
     description: t.description,
     toolset: t.toolset,
     deprecated: t.deprecated ?? false,
-    annotations: t.annotations,
+    annotations: publishedAnnotations(t.annotations),
     inputSchema: compile(t).json,
   }));
   return `${JSON.stringify(tools, null, 2)}\n`;

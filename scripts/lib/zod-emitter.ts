@@ -60,7 +60,9 @@ export interface Emitted {
 }
 
 /** Field descriptions keep whole sentences up to this length (the first sentence is kept up to FIRST_SENTENCE_MAX). */
-const FIELD_DESCRIPTION_MAX = 110;
+const FIELD_DESCRIPTION_MAX = 90;
+const NESTED_DESCRIPTION_MAX = 64;
+const DEEP_DESCRIPTION_MAX = 48;
 const FIRST_SENTENCE_MAX = 160;
 
 /** Splits prose into sentences: at `.`, `!` or `?` followed by a space and a capital, digit or quote, not after "e.g.". */
@@ -110,7 +112,7 @@ export function shortDescription(text: string | undefined, max = FIELD_DESCRIPTI
  * what the schema already says (its default, bounds, length or pattern), and without a leading "Optional" (the
  * schema's `required` says that).
  */
-export function fieldDescription(text: string | undefined, s: JsonSchema = {}): string {
+export function fieldDescription(text: string | undefined, s: JsonSchema = {}, max = FIELD_DESCRIPTION_MAX): string {
   const hasDefault = s.default !== undefined;
   const hasBounds = s.minimum !== undefined || s.maximum !== undefined;
   const hasLength = s.minLength !== undefined || s.maxLength !== undefined || s.pattern !== undefined;
@@ -128,7 +130,7 @@ export function fieldDescription(text: string | undefined, s: JsonSchema = {}): 
     const rest = first.replace(/^optional[.:,]?\s+/i, '');
     kept[0] = rest.charAt(0).toUpperCase() + rest.slice(1);
   }
-  return pack(kept, FIELD_DESCRIPTION_MAX, true);
+  return pack(kept, max, true);
 }
 
 function deref(schema: JsonSchema, ctx: SchemaContext, depth = 0): JsonSchema {
@@ -166,11 +168,11 @@ function flatten(schema: JsonSchema, ctx: SchemaContext): JsonSchema {
 
 const lit = (v: unknown) => JSON.stringify(v);
 
-function withCommon(code: string, s: JsonSchema, description?: string): string {
+function withCommon(code: string, s: JsonSchema, description?: string, max = FIELD_DESCRIPTION_MAX): string {
   let out = code;
   if (s.nullable) out += '.nullable()';
   const meta: Record<string, unknown> = {};
-  const d = fieldDescription(description ?? s.description, s);
+  const d = fieldDescription(description ?? s.description, s, max);
   const deprecated = s.deprecated || s['x-deprecated'];
   const desc = deprecated && d && !/^deprecated/i.test(d) ? `Deprecated. ${d}` : d;
   if (desc) out += `.describe(${lit(desc)})`;
@@ -244,55 +246,57 @@ let currentTop = '';
 function emitSchema(schema: JsonSchema, ctx: SchemaContext, depth: number): string {
   if (depth > 12) throw new Error('schema nested too deep');
   const s = flatten(schema, ctx);
+  // Fields inside nested objects get shorter descriptions: the object itself is described one level up.
+  const max = depth >= 3 ? DEEP_DESCRIPTION_MAX : depth === 2 ? NESTED_DESCRIPTION_MAX : FIELD_DESCRIPTION_MAX;
   if (s.oneOf || s.anyOf) {
     const alts = (s.oneOf ?? s.anyOf)!.map((a) => flatten(a, ctx));
     if (alts.every((a) => a.type || a.properties || a.enum)) {
       const code = `z.union([${alts.map((a) => emitSchema(a, ctx, depth + 1)).join(', ')}])`;
-      return withCommon(code, s);
+      return withCommon(code, s, undefined, max);
     }
   }
-  if (s.const !== undefined) return withCommon(`z.literal(${lit(s.const)})`, s);
+  if (s.const !== undefined) return withCommon(`z.literal(${lit(s.const)})`, s, undefined, max);
   if (s.enum) {
     const values = s.enum.filter((v) => v !== null);
     const code = values.every((v) => typeof v === 'string')
       ? `z.enum(${lit(values)})`
       : `z.union([${values.map((v) => `z.literal(${lit(v)})`).join(', ')}])`;
-    return withCommon(code, { ...s, nullable: s.nullable || s.enum.includes(null) });
+    return withCommon(code, { ...s, nullable: s.nullable || s.enum.includes(null) }, undefined, max);
   }
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
   const nullable = Array.isArray(s.type) && s.type.includes('null');
   const base = { ...s, nullable: s.nullable || nullable };
   switch (type) {
     case 'string':
-      return withCommon(emitString(s), base);
+      return withCommon(emitString(s), base, undefined, max);
     case 'integer':
-      return withCommon(emitNumber(s, true), base);
+      return withCommon(emitNumber(s, true), base, undefined, max);
     case 'number':
-      return withCommon(emitNumber(s, false), base);
+      return withCommon(emitNumber(s, false), base, undefined, max);
     case 'boolean':
-      return withCommon('z.boolean()', base);
+      return withCommon('z.boolean()', base, undefined, max);
     case 'array': {
       let code = `z.array(${s.items ? emitSchema(s.items, ctx, depth + 1) : 'z.unknown()'})`;
       if (s.minItems !== undefined) code += `.min(${s.minItems})`;
       if (s.maxItems !== undefined) code += `.max(${s.maxItems})`;
-      return withCommon(code, base);
+      return withCommon(code, base, undefined, max);
     }
     default: {
       if (type !== 'object' && !s.properties && s.additionalProperties === undefined) {
-        return withCommon('z.unknown()', base);
+        return withCommon('z.unknown()', base, undefined, max);
       }
       const ap = s.additionalProperties;
       if (!s.properties) {
-        if (ap === false) return withCommon('z.strictObject({})', base);
+        if (ap === false) return withCommon('z.strictObject({})', base, undefined, max);
         const value = ap && typeof ap === 'object' ? emitSchema(ap, ctx, depth + 1) : 'z.unknown()';
-        return withCommon(`z.record(z.string(), ${value})`, base);
+        return withCommon(`z.record(z.string(), ${value})`, base, undefined, max);
       }
       const parts = emitObjectParts(s, ctx, false, depth);
       let code = `${ap === false ? 'z.strictObject' : 'z.looseObject'}({ ${parts.entries.join(', ')} })`;
       if (ap && typeof ap === 'object')
         code = `z.object({ ${parts.entries.join(', ')} }).catchall(${emitSchema(ap, ctx, depth + 1)})`;
       for (const r of parts.refinements) code += `.superRefine(${r})`;
-      return withCommon(code, base);
+      return withCommon(code, base, undefined, max);
     }
   }
 }

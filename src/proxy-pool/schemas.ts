@@ -42,7 +42,7 @@ function idField(field: string, what: string) {
   return z
     .string()
     .regex(ID_PATTERN, { error: (iss) => `${field} ${idProblem(iss.input)}` })
-    .describe(`${what}: standard base64 of exactly 16 bytes (24 characters ending in ==, like ${ID_EXAMPLE}).`);
+    .describe(`${what} (base64, 16 bytes).`);
 }
 
 export const workspaceId = () => idField('workspace_id', 'Workspace ID');

@@ -57,9 +57,15 @@ function lean(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === '$schema') continue;
+    // Object keys are always strings in JSON: zod records add `propertyNames: {type: string}`, which says nothing.
+    if (k === 'propertyNames' && JSON.stringify(v) === '{"type":"string"}') continue;
     if ((k === 'maximum' && v === SAFE_INT) || (k === 'minimum' && v === -SAFE_INT)) continue;
-    // `additionalProperties: {}` (zod's loose objects) says nothing JSON Schema does not already assume.
-    if (k === 'additionalProperties' && v && typeof v === 'object' && Object.keys(v).length === 0) continue;
+    // `additionalProperties: {}` (zod's loose objects) says nothing JSON Schema does not already assume, and
+    // `additionalProperties: false` is enforced by the server (an unknown argument is an error naming it), so
+    // publishing it would only spend an agent's context.
+    if (k === 'additionalProperties' && (v === false || (v && typeof v === 'object' && Object.keys(v).length === 0))) {
+      continue;
+    }
     out[k] = lean(v);
   }
   return out;
@@ -120,6 +126,20 @@ export function makeToolContext(deps: ToolDeps, mcp: ServerContext): ToolContext
   };
 }
 
+/**
+ * The annotations as published: only what differs from MCP's defaults (readOnlyHint false, destructiveHint true,
+ * idempotentHint false, openWorldHint true), except that a tool that writes always states destructiveHint.
+ * `{readOnlyHint: true}` alone says a tool only reads. Saves ~6 KB over the full listing.
+ */
+export function publishedAnnotations(a: ToolAnnotations): Partial<ToolAnnotations> {
+  if (a.readOnlyHint) return { readOnlyHint: true, ...(a.openWorldHint ? {} : { openWorldHint: false }) };
+  return {
+    destructiveHint: a.destructiveHint,
+    ...(a.idempotentHint ? { idempotentHint: true } : {}),
+    ...(a.openWorldHint ? {} : { openWorldHint: false }),
+  };
+}
+
 /** Registers definitions on a server; a thrown error becomes an `isError` result, never a crash. */
 export function registerTools(server: McpServer, defs: readonly ToolDefinition[], deps: ToolDeps): void {
   for (const def of defs) {
@@ -127,7 +147,12 @@ export function registerTools(server: McpServer, defs: readonly ToolDefinition[]
     const handler = def.handler;
     server.registerTool(
       def.name,
-      { title: def.title, description: def.description, inputSchema: schema, annotations: def.annotations },
+      {
+        title: def.title,
+        description: def.description,
+        inputSchema: schema,
+        annotations: publishedAnnotations(def.annotations),
+      },
       async (args: Record<string, unknown>, mcp: ServerContext) => {
         try {
           return await handler(args, makeToolContext(deps, mcp));
