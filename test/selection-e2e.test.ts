@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Config, makeConfig } from '../src/config.js';
 import { operations } from '../src/generated/kernel-operations.gen.js';
-import { compile } from '../src/tools/define.js';
+import { compile, publishedAnnotations } from '../src/tools/define.js';
 import { allTools } from '../src/tools/registry.js';
 import { selectTools } from '../src/tools/selection.js';
 import { CLI, connectStdio, ERAS, type McpSession } from './helpers/mcp.js';
@@ -47,7 +47,7 @@ describe.each(ERAS)('tools/list per mode (%s client)', (era) => {
     for (const def of want) {
       const listed = tools.find((t) => t.name === def.name)!;
       expect(listed.inputSchema, def.name).toEqual(compile(def).json);
-      expect(listed.annotations, def.name).toEqual(def.annotations);
+      expect(listed.annotations, def.name).toEqual(publishedAnnotations(def.annotations));
     }
   });
 

@@ -12,7 +12,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { compile, defineTool, type ToolAnnotations, type ToolDefinition } from './define.js';
+import { compile, defineTool, publishedAnnotations, type ToolAnnotations, type ToolDefinition } from './define.js';
 import { charsForTokens, errorResult, jsonResult } from './results.js';
 
 export const SEARCH_TOOL = 'kernel_search_operations';
@@ -346,7 +346,7 @@ export function dynamicTools(enabled: readonly ToolDefinition[]): ToolDefinition
           description: def.description,
           toolset: def.toolset,
           ...(def.deprecated ? { deprecated: true } : {}),
-          annotations: def.annotations,
+          annotations: publishedAnnotations(def.annotations),
           input_schema: compile(def).json,
         },
         charsForTokens(ctx.config.maxResultTokens),
