@@ -1,7 +1,342 @@
-/** Streamable HTTP transport (issue 6). */
-import type { Config } from './config.js';
+/**
+ * Streamable HTTP for both protocol eras, on `node:http`:
+ *
+ *   GET /healthz  liveness (no auth; 503 while shutting down, so a load balancer drains the instance)
+ *   /mcp          MCP. In front of any MCP processing: Host and Origin allow-lists (403), authentication (401),
+ *                 the concurrent-request bound (503), the body-size bound (413).
+ *
+ * Behind the guards every request belongs to a tenant (see http/tenants.ts) and is routed with the SDK's own
+ * classifier, `isLegacyRequest`: 2026-07-28 traffic goes to the tenant's stateless `createMcpHandler` (legacy:
+ * 'reject'), so instances scale behind any load balancer; 2025-era traffic goes to a session-based transport with
+ * session ids, the GET notification stream, DELETE and `Last-Event-ID` resumption (see http/sessions.ts).
+ */
+import { createServer as createNodeServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
+import { type NodeMcpRequestHandler, type NodeServerResponseLike, toNodeHandler } from '@modelcontextprotocol/node';
+import { isLegacyRequest } from '@modelcontextprotocol/server';
+import { type Config, ConfigError } from './config.js';
+import { Authenticator, resolveAuthMode } from './http/auth.js';
+import { banner } from './http/banner.js';
+import { HostAllowList, hostForUrl, isLoopbackHost, isWildcardHost, OriginAllowList } from './http/guards.js';
+import { writeJsonRpcError } from './http/respond.js';
+import { LegacySessions } from './http/sessions.js';
+import { type Tenant, TenantRegistry } from './http/tenants.js';
+import { addSecret, redact } from './kernel/redact.js';
+import { listenRequestUris } from './resources/index.js';
 import type { ServerDeps } from './server.js';
+import { VERSION } from './version.js';
 
-export async function startHttpServer(_config: Config, _deps: ServerDeps): Promise<{ close(): Promise<void> }> {
-  throw new Error('the HTTP transport is not built yet');
+export interface HttpServerHandle {
+  /** The MCP endpoint, e.g. `http://127.0.0.1:3333/mcp`. */
+  url: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MCP_PATH = '/mcp';
+const HEALTH_PATH = '/healthz';
+const EXPOSED_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate, Last-Event-ID';
+const ALLOWED_HEADERS =
+  'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID';
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Default Host allow-list for a wildcard bind: every local name and address, with the port. */
+function wildcardHosts(port: number): string[] {
+  const names = new Set<string>(['localhost', '127.0.0.1', '[::1]', hostname().toLowerCase()]);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) names.add(hostForUrl(a.address.split('%')[0] ?? a.address));
+  }
+  return [...names].map((n) => `${n}:${port}`);
+}
+
+/** Wraps a response so `done` runs when its body has been fully sent or the client went away. */
+function onBodyDone(response: Response, done: () => void): Response {
+  if (!response.body) {
+    done();
+    return response;
+  }
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  response.body.pipeTo(writable).then(done, done);
+  return new Response(readable, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+/**
+ * The response as the SDK's Node adapter sees it, with one difference: an SSE response's headers are sent at once.
+ * Node holds headers back until the first body write, and a GET stream may stay silent until its first keep-alive,
+ * so the client would wait that long to learn the stream is open.
+ */
+function flushingSse(res: ServerResponse): NodeServerResponseLike {
+  return {
+    writeHead(status, headers) {
+      res.writeHead(status, headers);
+      if (headers?.['content-type']?.startsWith('text/event-stream')) res.flushHeaders();
+      return res;
+    },
+    write: (chunk) => res.write(chunk),
+    end: (chunk) => res.end(chunk),
+    on: (event, listener) => res.on(event, listener),
+    get destroyed() {
+      return res.destroyed;
+    },
+  };
+}
+
+/** The resource URIs of a `subscriptions/listen` request, or undefined for any other request (or none named). */
+async function listenUris(request: Request): Promise<string[] | undefined> {
+  if (request.method !== 'POST') return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(await request.clone().text());
+  } catch {
+    return undefined;
+  }
+  const uris = listenRequestUris(body);
+  return uris?.length ? uris : undefined;
+}
+
+export async function startHttpServer(config: Config, deps: ServerDeps): Promise<HttpServerHandle> {
+  const { logger } = deps;
+  const mode = resolveAuthMode(config);
+  addSecret(config.httpToken);
+  const authenticator = new Authenticator(mode, config.httpToken);
+  if (mode === 'passthrough' && config.httpToken) {
+    logger.warn('KERNEL_MCP_HTTP_TOKEN is not used with --auth passthrough: clients authenticate with their own key');
+  }
+  if (mode === 'passthrough' && config.apiKey) {
+    logger.info('KERNEL_API_KEY is not used with --auth passthrough: each client reaches the API with its own key');
+  }
+
+  const tenants = new TenantRegistry({
+    config,
+    deps,
+    logger,
+    maxTenants: config.maxSessions,
+    idleMs: Math.max(config.sessionIdleMs, config.streamIdleMs),
+  });
+  const sessions = new LegacySessions({ config, logger });
+  const tenantSweeper = setInterval(() => tenants.sweep(), 30_000);
+  tenantSweeper.unref();
+  const nodeHandlers = new WeakMap<Tenant, NodeMcpRequestHandler>();
+
+  async function route(tenant: Tenant, request: Request): Promise<Response> {
+    if (await isLegacyRequest(request, undefined, { maxRequestBodySize: config.maxBodyBytes })) {
+      return sessions.handle(tenant, request);
+    }
+    const uris = await listenUris(request);
+    const response = await tenant.modern.fetch(request);
+    if (!uris || !response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
+      return response;
+    }
+    // An open listen stream: the resource layer keeps its URIs' upstream streams open until it closes.
+    return onBodyDone(response, tenant.listens.open(uris));
+  }
+
+  function nodeHandlerFor(tenant: Tenant): NodeMcpRequestHandler {
+    let h = nodeHandlers.get(tenant);
+    if (!h) {
+      h = toNodeHandler(
+        { fetch: (request) => route(tenant, request) },
+        {
+          maxRequestBodySize: config.maxBodyBytes,
+          onerror: (err) => logger.error('MCP request failed', { error: err.stack ?? err.message }),
+        },
+      );
+      nodeHandlers.set(tenant, h);
+    }
+    return h;
+  }
+
+  // The Host defaults name the port, known once listening; until then nothing is served.
+  let hosts = new HostAllowList([]);
+  const origins = new OriginAllowList(config.allowedOrigins ?? OriginAllowList.defaults());
+  let inflight = 0;
+  let stopping = false;
+
+  function health(req: IncomingMessage, res: ServerResponse) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const body = JSON.stringify({ status: stopping ? 'stopping' : 'ok' });
+    res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse) {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === HEALTH_PATH) return health(req, res);
+    if (path !== MCP_PATH) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+      return;
+    }
+    if (stopping) {
+      return writeJsonRpcError(res, 503, -32000, 'Server is shutting down', {
+        'retry-after': '1',
+        connection: 'close',
+      });
+    }
+    const host = single(req.headers.host);
+    if (!hosts.allows(host)) {
+      logger.warn('refused a request with a foreign Host header (DNS rebinding protection)', { host });
+      return writeJsonRpcError(res, 403, -32000, 'Forbidden: Host header is not allowed');
+    }
+    const origin = single(req.headers.origin);
+    if (!origins.allows(origin)) {
+      logger.warn('refused a request from a foreign Origin', { origin });
+      return writeJsonRpcError(res, 403, -32000, 'Forbidden: Origin is not allowed');
+    }
+    if (origin) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
+      res.setHeader('vary', 'Origin');
+    }
+    const method = req.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+        'access-control-allow-headers': single(req.headers['access-control-request-headers']) ?? ALLOWED_HEADERS,
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
+      return writeJsonRpcError(res, 405, -32000, 'Method not allowed', { allow: 'GET, POST, DELETE, OPTIONS' });
+    }
+    const auth = authenticator.check(single(req.headers.authorization));
+    if (!auth.ok) {
+      return writeJsonRpcError(res, 401, -32000, auth.message, { 'www-authenticate': auth.challenge });
+    }
+    if (inflight >= config.maxConcurrentRequests) {
+      return writeJsonRpcError(res, 503, -32000, 'Server busy: too many concurrent requests', { 'retry-after': '1' });
+    }
+    const declared = Number(single(req.headers['content-length']));
+    if (Number.isFinite(declared) && declared > config.maxBodyBytes) {
+      return writeJsonRpcError(
+        res,
+        413,
+        -32000,
+        `Payload Too Large: request body must not exceed ${config.maxBodyBytes} bytes`,
+        { connection: 'close' },
+      );
+    }
+    const tenant = tenants.get(auth);
+    if (!tenant) {
+      return writeJsonRpcError(res, 503, -32000, 'Server busy: too many clients', { 'retry-after': '5' });
+    }
+    inflight++;
+    tenant.active++;
+    res.once('close', () => {
+      inflight--;
+      tenant.active--;
+      tenant.lastUsed = Date.now();
+    });
+    sessions.track(single(req.headers['mcp-session-id']), tenant, res);
+    await nodeHandlerFor(tenant)(req, flushingSse(res));
+  }
+
+  const server = createNodeServer((req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      // Nothing a request does may take the process down.
+      logger.error('HTTP request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      try {
+        writeJsonRpcError(res, 500, -32603, 'Internal server error');
+      } catch {
+        res.destroy();
+      }
+    });
+  });
+  server.on('clientError', (err, socket) => {
+    logger.debug('HTTP client error', { error: err.message });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') {
+        reject(new ConfigError(`port ${config.port} on ${config.host} is already in use: pick another with --port`));
+      } else if (err.code === 'EACCES') {
+        reject(new ConfigError(`not allowed to listen on ${config.host}:${config.port}: pick a port above 1023`));
+      } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
+        reject(new ConfigError(`cannot listen on ${config.host}: not an address of this machine`));
+      } else {
+        reject(err);
+      }
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(config.port, config.host);
+  });
+  server.on('error', (err) => logger.error('HTTP server error', { error: err.message }));
+
+  const port = (server.address() as AddressInfo).port;
+  if (config.allowedHosts) {
+    hosts = new HostAllowList(config.allowedHosts);
+  } else if (isWildcardHost(config.host)) {
+    hosts = new HostAllowList(wildcardHosts(port));
+  } else {
+    hosts = new HostAllowList(HostAllowList.defaults(config.host, port));
+  }
+
+  const displayHost = isWildcardHost(config.host) ? '127.0.0.1' : hostForUrl(config.host);
+  const base = `http://${displayHost}:${port}`;
+  const url = `${base}${MCP_PATH}`;
+  if (!isLoopbackHost(config.host)) {
+    logger.warn(
+      `serving on ${config.host}, reachable from other machines: put TLS in front (a reverse proxy) and ` +
+        'list the names clients use in --allowed-hosts',
+    );
+  }
+  if (config.logLevel !== 'silent') {
+    process.stderr.write(
+      redact(
+        banner({
+          url,
+          healthUrl: `${base}${HEALTH_PATH}`,
+          auth: mode,
+          version: VERSION,
+          target: deps.simulated ? 'the built-in Kernel API simulator (SIMULATED)' : config.baseUrl,
+          tools: deps.selection?.tools.length ?? 0,
+        }),
+      ) + '\n',
+    );
+  }
+  logger.info(`listening on ${url}`, { auth: mode });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    host: config.host,
+    port,
+    close() {
+      closing ??= (async () => {
+        stopping = true;
+        clearInterval(tenantSweeper);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await sessions.close();
+        await tenants.close();
+        server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, 1500)))]);
+        clearTimeout(timer);
+        server.closeAllConnections();
+      })();
+      return closing;
+    },
+  };
 }

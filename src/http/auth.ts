@@ -1,0 +1,97 @@
+/**
+ * HTTP authentication, checked before any MCP processing:
+ * - `token`: the server holds the Kernel API key; every client sends `Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>`.
+ * - `passthrough`: every client sends its own Kernel API key as its bearer token, and its requests reach the API
+ *   with that key and no other. Clients are told apart by a SHA-256 hash of the key, never by the key itself.
+ * - `none`: no credentials; only allowed on a loopback address.
+ * Comparisons are constant-time (`timingSafeEqual` on SHA-256 digests, so lengths never leak either).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Config, ConfigError } from '../config.js';
+import { isLoopbackHost } from './guards.js';
+
+export type AuthMode = 'token' | 'passthrough' | 'none';
+
+export type AuthResult =
+  | { ok: true; mode: 'token' | 'none' }
+  | { ok: true; mode: 'passthrough'; apiKey: string; keyHash: string }
+  | { ok: false; challenge: string; message: string };
+
+const REALM = 'kernel-mcp';
+/** RFC 6750 token68-ish: what an API key or a generated token looks like; anything else is refused unread. */
+const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]{8,4096}$/;
+
+export function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/**
+ * The auth mode for a config: `--auth` when given, otherwise `token` when KERNEL_MCP_HTTP_TOKEN is set and `none`
+ * otherwise. Throws ConfigError for combinations that would be unsafe or could not work.
+ */
+export function resolveAuthMode(config: Config): AuthMode {
+  const mode: AuthMode = config.auth ?? (config.httpToken ? 'token' : 'none');
+  if (mode === 'token' && !config.httpToken) {
+    throw new ConfigError(
+      '--auth token needs a token: set KERNEL_MCP_HTTP_TOKEN (at least 16 characters, e.g. `openssl rand -hex 32`).',
+    );
+  }
+  if (mode === 'none' && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `refusing to serve HTTP on ${config.host} without authentication: anyone who can reach it could use your ` +
+        'Kernel account. Set KERNEL_MCP_HTTP_TOKEN (clients then send `Authorization: Bearer <token>`), use ' +
+        '`--auth passthrough` (each client sends its own Kernel API key), or bind to 127.0.0.1.',
+    );
+  }
+  if (mode === 'passthrough' && config.simulate) {
+    throw new ConfigError(
+      '--auth passthrough sends each client its own Kernel API key, which the built-in simulator of --simulate does ' +
+        'not accept. Run `kernel-mcp simulator` separately and pass its URL as --base-url instead.',
+    );
+  }
+  return mode;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return m?.[1];
+}
+
+export class Authenticator {
+  readonly #tokenHash: Buffer | undefined;
+
+  constructor(
+    readonly mode: AuthMode,
+    httpToken?: string,
+  ) {
+    this.#tokenHash = httpToken ? sha256(httpToken) : undefined;
+  }
+
+  check(authorization: string | undefined): AuthResult {
+    if (this.mode === 'none') return { ok: true, mode: 'none' };
+    const presented = bearer(authorization);
+    if (presented === undefined) {
+      return {
+        ok: false,
+        challenge: `Bearer realm="${REALM}"`,
+        message:
+          this.mode === 'token'
+            ? 'Unauthorized: send `Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>`'
+            : 'Unauthorized: send your Kernel API key as `Authorization: Bearer <key>`',
+      };
+    }
+    const invalid: AuthResult = {
+      ok: false,
+      challenge: `Bearer realm="${REALM}", error="invalid_token", error_description="The bearer token is not valid"`,
+      message: 'Unauthorized: the bearer token is not valid',
+    };
+    if (this.mode === 'token') {
+      const expected = this.#tokenHash;
+      if (!expected || !timingSafeEqual(sha256(presented), expected)) return invalid;
+      return { ok: true, mode: 'token' };
+    }
+    if (!TOKEN_SHAPE.test(presented)) return invalid;
+    return { ok: true, mode: 'passthrough', apiKey: presented, keyHash: sha256(presented).toString('hex') };
+  }
+}

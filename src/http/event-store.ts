@@ -1,0 +1,81 @@
+/**
+ * A bounded in-memory event store for one legacy (2025-era) session: every SSE message the session's transport
+ * sends is kept here with an id, so a client that lost its GET stream (or a POST's response stream) reconnects with
+ * `Last-Event-ID` and gets what it missed. Bounded by count and bytes; the oldest events leave first.
+ *
+ * Event ids are `<seq>.<streamId>`: the stream is known from the id alone, even after the event itself was evicted,
+ * so a resume that comes too late replays what is still kept on that stream instead of failing.
+ */
+import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
+
+interface Stored {
+  seq: number;
+  streamId: StreamId;
+  message: JSONRPCMessage;
+  bytes: number;
+}
+
+export interface BoundedEventStoreOptions {
+  maxEvents: number;
+  maxBytes: number;
+}
+
+export class BoundedEventStore implements EventStore {
+  readonly #events: Stored[] = [];
+  #bytes = 0;
+  #seq = 0;
+
+  constructor(readonly options: BoundedEventStoreOptions) {}
+
+  get size(): number {
+    return this.#events.length;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+    const seq = ++this.#seq;
+    const bytes = JSON.stringify(message).length + streamId.length + 16;
+    this.#events.push({ seq, streamId, message, bytes });
+    this.#bytes += bytes;
+    while (
+      this.#events.length > this.options.maxEvents ||
+      (this.#bytes > this.options.maxBytes && this.#events.length > 1)
+    ) {
+      const old = this.#events.shift()!;
+      this.#bytes -= old.bytes;
+    }
+    return `${seq}.${streamId}`;
+  }
+
+  async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
+    return parseEventId(eventId)?.streamId;
+  }
+
+  async replayEventsAfter(
+    lastEventId: EventId,
+    { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<StreamId> {
+    const parsed = parseEventId(lastEventId);
+    if (!parsed) return '';
+    // A copy: sending may store new events.
+    for (const e of [...this.#events]) {
+      if (e.streamId !== parsed.streamId || e.seq <= parsed.seq) continue;
+      // Priming events carry an empty message; they mark a position, not something to deliver.
+      if (Object.keys(e.message).length === 0) continue;
+      await send(`${e.seq}.${e.streamId}`, e.message);
+    }
+    return parsed.streamId;
+  }
+}
+
+function parseEventId(eventId: string): { seq: number; streamId: string } | undefined {
+  const dot = eventId.indexOf('.');
+  if (dot <= 0) return undefined;
+  const seq = Number(eventId.slice(0, dot));
+  const streamId = eventId.slice(dot + 1);
+  if (!Number.isSafeInteger(seq) || seq < 0 || !streamId) return undefined;
+  return { seq, streamId };
+}

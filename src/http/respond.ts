@@ -1,0 +1,33 @@
+/** JSON-RPC error answers, as web `Response`s (inside the MCP routing) and written to a Node response (in front). */
+import type { ServerResponse } from 'node:http';
+
+function errorBody(code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}) {
+  return new Response(errorBody(code, message), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+export function writeJsonRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody(code, message);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+  });
+  res.end(body);
+}

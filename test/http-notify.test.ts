@@ -1,0 +1,261 @@
+/**
+ * Resource-update notifications over HTTP, each era its own way: a 2026-07-28 client on a `subscriptions/listen`
+ * stream (served by the stateless handler, published through the client's handler notifier), a 2025-11-25 client
+ * with `resources/subscribe` on its session's GET stream. Plus: listen streams end gracefully on shutdown.
+ */
+import type { Client as ModernClient } from '@modelcontextprotocol/client';
+import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import {
+  connectHttp,
+  type HttpServerProcess,
+  INITIALIZE,
+  keyRouter,
+  legacyPost,
+  messages,
+  startHttp,
+} from './helpers/http.js';
+import { type McpSession, text } from './helpers/mcp.js';
+
+const TOKEN = 'tok_http_notify_0123456789abcdef';
+const KEY = 'sk_http_notify_server_key_0123456789';
+
+/** Resolves with the first updated URI matching, or rejects after a generous deadline (a hang, not a timing). */
+function waitFor<T>(register: (resolve: (v: T) => void) => void, what: string, ms = 15_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what}`)), ms);
+    register((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}
+
+async function telemetryBrowser(mcp: McpSession): Promise<string> {
+  const created = await mcp.call('browsers_create', { headless: true, telemetry: { browser: {} } });
+  expect(created.isError, text(created)).toBeFalsy();
+  return (created.structuredContent as { session_id: string }).session_id;
+}
+
+describe('resource update notifications over HTTP', () => {
+  let sim: Simulator;
+  let srv: HttpServerProcess;
+  beforeAll(async () => {
+    sim = await startSimulator({ apiKey: KEY });
+    srv = await startHttp({ env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url, KERNEL_MCP_HTTP_TOKEN: TOKEN } });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    await sim?.close();
+  });
+
+  it('reaches a 2026-07-28 client on its subscriptions/listen stream', async () => {
+    const mcp = await connectHttp('modern', srv.url, { token: TOKEN });
+    const client = mcp.client as unknown as ModernClient;
+    try {
+      const id = await telemetryBrowser(mcp);
+      const uri = `kernel://browsers/${id}/telemetry`;
+      const updated = waitFor<string>((resolve) => {
+        client.setNotificationHandler('notifications/resources/updated', (n) => {
+          if (n.params.uri === uri) resolve(n.params.uri);
+        });
+      }, 'notifications/resources/updated on the listen stream');
+      const sub = await client.listen({ resourceSubscriptions: [uri] });
+      expect(sub.honoredFilter.resourceSubscriptions).toEqual([uri]);
+      expect(sim.emitTelemetry(id, { type: 'kernel_mcp_test' })).toBeDefined();
+      expect(await updated).toBe(uri);
+      const read = await client.readResource({ uri });
+      expect(JSON.stringify(read.contents)).toContain('kernel_mcp_test');
+      await sub.close();
+      expect(await sub.closed).toBe('local');
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('reaches a 2025-11-25 client on its session GET stream', async () => {
+    const mcp = await connectHttp('legacy', srv.url, { token: TOKEN });
+    const client = mcp.client as unknown as LegacyClient;
+    try {
+      const id = await telemetryBrowser(mcp);
+      const uri = `kernel://browsers/${id}/telemetry`;
+      const updated = waitFor<string>((resolve) => {
+        client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+          if (n.params.uri === uri) resolve(n.params.uri);
+        });
+      }, 'notifications/resources/updated on the session stream');
+      await client.subscribeResource({ uri });
+      expect(sim.emitTelemetry(id, { type: 'kernel_mcp_test_legacy' })).toBeDefined();
+      expect(await updated).toBe(uri);
+      const read = await client.readResource({ uri });
+      expect(JSON.stringify(read.contents)).toContain('kernel_mcp_test_legacy');
+      await client.unsubscribeResource({ uri });
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+/** Reads an SSE response until `done(text so far)` holds; rejects after a generous deadline. */
+async function readUntil(res: Response, done: (text: string) => boolean, what: string): Promise<string> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const deadline = setTimeout(() => void reader.cancel(), 15_000);
+  try {
+    while (!done(text)) {
+      const { value, done: end } = await reader.read();
+      if (end) throw new Error(`stream ended before ${what}: ${text}`);
+      text += decoder.decode(value, { stream: true });
+    }
+    return text;
+  } finally {
+    clearTimeout(deadline);
+    reader.releaseLock();
+  }
+}
+
+describe('legacy GET stream resumption with Last-Event-ID', () => {
+  let sim: Simulator;
+  let srv: HttpServerProcess;
+  beforeAll(async () => {
+    sim = await startSimulator({ apiKey: KEY });
+    srv = await startHttp({ env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url, KERNEL_MCP_HTTP_TOKEN: TOKEN } });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    await sim?.close();
+  });
+
+  it('replays the notifications sent while the stream was down', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const init = await legacyPost(srv.url, INITIALIZE, auth);
+    const sid = String(init.headers['mcp-session-id']);
+    const session = { ...auth, 'mcp-session-id': sid };
+    expect((await legacyPost(srv.url, { method: 'notifications/initialized' }, session)).status).toBe(202);
+    const created = messages(
+      (
+        await legacyPost(
+          srv.url,
+          {
+            id: 2,
+            method: 'tools/call',
+            params: { name: 'browsers_create', arguments: { telemetry: { browser: {} } } },
+          },
+          session,
+        )
+      ).body,
+    ).find((m) => m.id === 2) as { result: { structuredContent: { session_id: string } } };
+    const id = created.result.structuredContent.session_id;
+    const uri = `kernel://browsers/${id}/telemetry`;
+    const getHeaders = { ...session, accept: 'text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+
+    // Stream up: subscribe, get one update, note its event id, then drop the stream.
+    const first = await fetch(srv.url, { headers: getHeaders });
+    expect(first.status).toBe(200);
+    expect((await legacyPost(srv.url, { id: 3, method: 'resources/subscribe', params: { uri } }, session)).status).toBe(
+      200,
+    );
+    sim.emitTelemetry(id, { type: 'before_drop' });
+    const seen = await readUntil(first, (t) => t.includes('notifications/resources/updated'), 'the first update');
+    const lastId = [...seen.matchAll(/^id: (.+)$/gm)].at(-1)?.[1];
+    expect(lastId).toBeTruthy();
+    await first.body!.cancel();
+
+    // Stream down: a change happens; its notification waits in the session's event store.
+    await new Promise((r) => setTimeout(r, 300));
+    sim.emitTelemetry(id, { type: 'during_drop' });
+    await new Promise((r) => setTimeout(r, 1000));
+    // No new notification can come after this: whatever the resumed stream carries is a replay.
+    expect(
+      (await legacyPost(srv.url, { id: 4, method: 'resources/unsubscribe', params: { uri } }, session)).status,
+    ).toBe(200);
+
+    // Stream back with Last-Event-ID: what was missed is replayed.
+    const resumed = await fetch(srv.url, { headers: { ...getHeaders, 'last-event-id': lastId! } });
+    expect(resumed.status).toBe(200);
+    const replay = await readUntil(resumed, (t) => t.includes('notifications/resources/updated'), 'the replay');
+    expect(replay).toContain(uri);
+    expect(replay).not.toContain(`id: ${lastId}\n`);
+    await resumed.body!.cancel();
+  });
+});
+
+describe('passthrough: updates stay with the key that caused them', () => {
+  const KEY_A = 'sk_notify_alice_0123456789';
+  const KEY_B = 'sk_notify_bob_9876543210';
+  let simA: Simulator;
+  let simB: Simulator;
+  let router: Awaited<ReturnType<typeof keyRouter>>;
+  let srv: HttpServerProcess;
+  beforeAll(async () => {
+    simA = await startSimulator({ seed: 1 });
+    simB = await startSimulator({ seed: 2 });
+    router = await keyRouter({ [KEY_A]: simA, [KEY_B]: simB });
+    srv = await startHttp({ args: ['--auth', 'passthrough', '--base-url', router.url] });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    await router?.close();
+    await simA?.close();
+    await simB?.close();
+  });
+
+  it("never delivers A's update to B, even on the same URI", async () => {
+    const a = await connectHttp('modern', srv.url, { token: KEY_A });
+    const b = await connectHttp('modern', srv.url, { token: KEY_B });
+    const ca = a.client as unknown as ModernClient;
+    const cb = b.client as unknown as ModernClient;
+    try {
+      const id = await telemetryBrowser(a);
+      const uri = `kernel://browsers/${id}/telemetry`;
+      const seenByB: string[] = [];
+      cb.setNotificationHandler('notifications/resources/updated', (n) => {
+        seenByB.push(n.params.uri);
+      });
+      // B names the same URI; in B's account that browser does not exist, so nothing of B's ever changes there.
+      const subB = await cb.listen({ resourceSubscriptions: [uri] });
+      // B's own stream (a browser its account lacks) ends at once, which is an update of B's; let that pass.
+      await new Promise((r) => setTimeout(r, 1000));
+      seenByB.length = 0;
+      const updatedA = waitFor<string>((resolve) => {
+        ca.setNotificationHandler('notifications/resources/updated', (n) => {
+          if (n.params.uri === uri) resolve(n.params.uri);
+        });
+      }, 'the update for A');
+      const subA = await ca.listen({ resourceSubscriptions: [uri] });
+      expect(simA.emitTelemetry(id, { type: 'only_for_a' })).toBeDefined();
+      expect(await updatedA).toBe(uri);
+      // Both streams live in this one process: had B's stream been on A's bus it would have been written already.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seenByB).toEqual([]);
+      for (const r of simB.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_B}`);
+      for (const r of simA.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_A}`);
+      await subA.close();
+      await subB.close();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('listen streams on shutdown', () => {
+  it('ends a modern listen stream gracefully on SIGTERM', async () => {
+    const srv = await startHttp({ args: ['--simulate'] });
+    try {
+      const mcp = await connectHttp('modern', srv.url);
+      const client = mcp.client as unknown as ModernClient;
+      const sub = await client.listen({ resourcesListChanged: true });
+      expect(sub.honoredFilter).toMatchObject({ resourcesListChanged: true });
+      srv.proc.kill('SIGTERM');
+      expect(await sub.closed).toBe('graceful');
+      expect(await srv.exited).toBe(0);
+      await mcp.close().catch(() => {});
+    } finally {
+      await srv.stop();
+    }
+  });
+});

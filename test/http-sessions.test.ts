@@ -1,0 +1,93 @@
+/**
+ * 2025-era sessions over HTTP: idle expiry, an open GET stream keeping a session alive, the concurrent-request
+ * bound, and graceful shutdown ending the streams.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll, type HttpServerProcess, INITIALIZE, legacyPost, sessionIdOf, startHttp } from './helpers/http.js';
+
+describe('legacy session lifetime and the concurrency bound', () => {
+  let srv: HttpServerProcess;
+  beforeAll(async () => {
+    srv = await startHttp({ args: ['--simulate', '--session-idle-ms', '1000', '--max-concurrent-requests', '1'] });
+  });
+  afterAll(async () => {
+    await closeAll(srv);
+  });
+
+  it('expires an idle legacy session: its id is gone afterwards', async () => {
+    const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
+    const ok = await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
+    expect(ok.status).toBe(200);
+    await sleep(2500);
+    const gone = await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { 'mcp-session-id': sid });
+    expect(gone.status).toBe(404);
+  });
+
+  it('answers 503 with Retry-After beyond the concurrent-request bound, and recovers', async () => {
+    const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
+    // The session's GET stream is one request in flight for as long as it is open.
+    const controller = new AbortController();
+    const stream = await fetch(srv.url, {
+      headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+      signal: controller.signal,
+    });
+    expect(stream.status).toBe(200);
+    const busy = await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
+    expect(busy.status).toBe(503);
+    expect(busy.headers['retry-after']).toBeTruthy();
+    controller.abort();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      await sleep(50);
+      status = (await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { 'mcp-session-id': sid })).status;
+    }
+    expect(status).toBe(200);
+  });
+
+  it('keeps a session with an open GET stream alive past the idle time', async () => {
+    const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
+    const controller = new AbortController();
+    const stream = await fetch(srv.url, {
+      headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+      signal: controller.signal,
+    });
+    expect(stream.status).toBe(200);
+    await sleep(2500);
+    controller.abort();
+    let status = 0;
+    for (let i = 0; i < 50 && (status === 0 || status === 503); i++) {
+      await sleep(50);
+      status = (await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { 'mcp-session-id': sid })).status;
+    }
+    expect(status).toBe(200);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('ends a legacy GET stream on SIGTERM and exits 0', async () => {
+    const srv = await startHttp({ args: ['--simulate'] });
+    try {
+      const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
+      const stream = await fetch(srv.url, {
+        headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+      });
+      expect(stream.status).toBe(200);
+      const drained = (async () => {
+        const reader = stream.body!.getReader();
+        try {
+          while (!(await reader.read()).done) {}
+          return 'ended';
+        } catch {
+          return 'ended';
+        }
+      })();
+      srv.proc.kill('SIGTERM');
+      expect(await drained).toBe('ended');
+      expect(await srv.exited).toBe(0);
+      expect(srv.stderr()).toContain('legacy session closed');
+    } finally {
+      await srv.stop();
+    }
+  });
+});
