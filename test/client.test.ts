@@ -174,17 +174,15 @@ describe('KernelClient', () => {
   });
 
   it('maps the spec error body to an actionable message', async () => {
-    pool
-      .intercept({ path: '/browsers/nope', method: 'GET' })
-      .reply(
-        404,
-        {
-          code: 'not_found',
-          message: 'browser session nope not found',
-          details: [{ code: 'x', message: 'check the id' }],
-        },
-        { headers: { 'content-type': 'application/json' } },
-      );
+    pool.intercept({ path: '/browsers/nope', method: 'GET' }).reply(
+      404,
+      {
+        code: 'not_found',
+        message: 'browser session nope not found',
+        details: [{ code: 'x', message: 'check the id' }],
+      },
+      { headers: { 'content-type': 'application/json' } },
+    );
     const err = await client()
       .request({ method: 'GET', path: '/browsers/nope' })
       .catch((e) => e);
