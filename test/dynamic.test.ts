@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeConfig } from '../src/config.js';
-import { compile, defineTool, type ToolContext, type ToolDefinition } from '../src/tools/define.js';
+import { compile, defineTool, publishedAnnotations, type ToolContext, type ToolDefinition } from '../src/tools/define.js';
 import { CALL_TOOL, DESCRIBE_TOOL, dynamicTools, SEARCH_TOOL, searchOperations, words } from '../src/tools/dynamic.js';
 import { operationTools } from '../src/tools/operations.js';
 
@@ -134,7 +134,7 @@ describe('the meta-tools', () => {
     const res = await run(describeTool, { name: def.name });
     const body = res.structuredContent as Record<string, unknown>;
     expect(body.input_schema).toEqual(compile(def).json);
-    expect(body.annotations).toEqual(def.annotations);
+    expect(body.annotations).toEqual(publishedAnnotations(def.annotations));
     expect(body.description).toBe(def.description);
   });
 
