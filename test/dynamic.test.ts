@@ -6,7 +6,13 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeConfig } from '../src/config.js';
-import { compile, defineTool, publishedAnnotations, type ToolContext, type ToolDefinition } from '../src/tools/define.js';
+import {
+  compile,
+  defineTool,
+  publishedAnnotations,
+  type ToolContext,
+  type ToolDefinition,
+} from '../src/tools/define.js';
 import { CALL_TOOL, DESCRIBE_TOOL, dynamicTools, SEARCH_TOOL, searchOperations, words } from '../src/tools/dynamic.js';
 import { operationTools } from '../src/tools/operations.js';
 
