@@ -10,15 +10,19 @@ import { LOG_LEVELS } from './log.js';
 
 export const DEFAULT_BASE_URL = 'https://api.onkernel.com';
 
-const csv = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string()));
+/** A comma-separated list from a flag or variable, or a list already (makeConfig, embedding). */
+const csv = z.union([
+  z.array(z.string()),
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string())),
+]);
 
 const bool = z.union([
   z.boolean(),

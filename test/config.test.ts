@@ -35,3 +35,10 @@ describe('loadConfig', () => {
     expect(c.toolsets).toEqual(['browsers', 'computer', 'playwright']);
   });
 });
+
+describe('makeConfig', () => {
+  it('takes lists as arrays as well as comma-separated strings', async () => {
+    const { makeConfig } = await import('../src/config.js');
+    expect(makeConfig({ toolsets: ['browsers', 'computer'] }).toolsets).toEqual(['browsers', 'computer']);
+  });
+});
