@@ -22,6 +22,7 @@ import { createLogger, type Logger } from '../src/log.js';
 import { type HubOptions, StreamHub } from '../src/resources/hub.js';
 import { createServer, type ServerDeps } from '../src/server.js';
 import { selectTools } from '../src/tools/selection.js';
+import { wrapClient } from '../test/helpers/mcp.js';
 import { CLI } from './lib.js';
 
 export type Era = 'modern' | 'legacy';
@@ -63,31 +64,7 @@ function legacyClient(): LegacyClient {
 }
 
 function wrap(era: Era, client: AnyClient, extra: Partial<Session> = {}): Session {
-  return {
-    era,
-    client,
-    async listTools() {
-      const all: Record<string, unknown>[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.listTools(cursor ? { cursor } : undefined);
-        all.push(...page.tools);
-        cursor = page.nextCursor;
-      } while (cursor);
-      return all;
-    },
-    async call(name, args = {}, opts = {}) {
-      const options = { timeout: opts.timeout ?? 30_000 };
-      const result =
-        era === 'legacy'
-          ? await client.callTool({ name, arguments: args }, undefined, options)
-          : await client.callTool({ name, arguments: args }, options);
-      return result as ToolResult;
-    },
-    close: () => client.close(),
-    stderr: () => '',
-    ...extra,
-  };
+  return { ...wrapClient(era, client as never), ...extra } as Session;
 }
 
 /** The product's server, in process: its deps, the SDK handler, and what its logger wrote. */

@@ -9,7 +9,7 @@ import { createServer as createHttpServer, request as httpRequest } from 'node:h
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type AnyClient, assertBuilt, CLI, type Era, type McpSession } from './mcp.js';
+import { type AnyClient, assertBuilt, CLI, type Era, type McpSession, wrapClient } from './mcp.js';
 
 export interface HttpServerProcess {
   /** The MCP endpoint, e.g. http://127.0.0.1:41234/mcp */
@@ -114,32 +114,7 @@ export async function connectHttp(era: Era, url: string, options: ConnectHttpOpt
     await c.connect(transport);
     client = c as unknown as AnyClient;
   }
-  return {
-    era,
-    client,
-    stderr: () => '',
-    async listTools() {
-      const all: Record<string, unknown>[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.listTools(cursor ? { cursor } : undefined);
-        all.push(...page.tools);
-        cursor = page.nextCursor;
-      } while (cursor);
-      return all;
-    },
-    async call(name, args = {}, opts = {}) {
-      const requestOptions: Record<string, unknown> = { timeout: opts.timeout ?? 30_000 };
-      if (opts.signal) requestOptions.signal = opts.signal;
-      if (opts.onprogress) requestOptions.onprogress = opts.onprogress;
-      const result =
-        era === 'legacy'
-          ? await client.callTool({ name, arguments: args }, undefined, requestOptions)
-          : await client.callTool({ name, arguments: args }, requestOptions);
-      return result as never;
-    },
-    close: () => client.close(),
-  };
+  return wrapClient(era, client);
 }
 
 export interface RawResponse {

@@ -103,10 +103,18 @@ export async function connectStdio(era: Era, options: SpawnOptions = {}): Promis
     await c.connect(transport);
     client = c as unknown as AnyClient;
   }
+  return wrapClient(era, client, () => stderr);
+}
+
+/**
+ * One interface over either era's client: the 1.x client takes `callTool(params, resultSchema, options)`, the v2
+ * client `callTool(params, options)`. The HTTP harness and the benchmarks wrap their clients with this too.
+ */
+export function wrapClient(era: Era, client: AnyClient, stderr: () => string = () => ''): McpSession {
   return {
     era,
     client,
-    stderr: () => stderr,
+    stderr,
     async listTools() {
       const all: Record<string, unknown>[] = [];
       let cursor: string | undefined;
@@ -121,7 +129,6 @@ export async function connectStdio(era: Era, options: SpawnOptions = {}): Promis
       const requestOptions: Record<string, unknown> = { timeout: opts.timeout ?? 30_000 };
       if (opts.signal) requestOptions.signal = opts.signal;
       if (opts.onprogress) requestOptions.onprogress = opts.onprogress;
-      // The 1.x client takes (params, resultSchema, options); the v2 client takes (params, options).
       const result =
         era === 'legacy'
           ? await client.callTool({ name, arguments: args }, undefined, requestOptions)
