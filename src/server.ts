@@ -9,7 +9,7 @@ import type { KernelClient } from './kernel/client.js';
 import type { Logger } from './log.js';
 import type { StreamHub } from './resources/hub.js';
 import { type ListenSource, registerResources, type UpdateNotifier } from './resources/index.js';
-import { registerTools } from './tools/define.js';
+import { registerTools, type ToolDefinition } from './tools/define.js';
 import { type Selection, selectTools } from './tools/selection.js';
 import { VERSION } from './version.js';
 
@@ -35,15 +35,48 @@ export interface ServerDeps {
 }
 
 export function instructions(config: Config, simulated: boolean): string {
-  const lines = [
-    'Kernel cloud browsers. Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
-    'List tools page with limit/offset and answer {items, has_more, next_offset}. Stream tools take a cursor (`after`) and return the next one.',
-  ];
+  const lines = config.dynamic
+    ? [
+        'Kernel cloud browsers, behind three tools: kernel_search_operations finds an operation by words (e.g. "create browser", "screenshot"), kernel_describe_operation gives its input schema, kernel_call_operation runs it.',
+        'Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
+      ]
+    : [
+        'Kernel cloud browsers. Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
+      ];
+  lines.push(
+    'Lists page with limit/offset and answer {items, has_more, next_offset}. Stream tools and kernel:// resources take a cursor (`after`) and return the next one.',
+  );
   if (simulated) {
     lines.unshift('SIMULATED: this server talks to the built-in Kernel API simulator, not the real Kernel API.');
   }
-  void config;
   return lines.join('\n');
+}
+
+/**
+ * The toolsets whose writes create or end the live resources that `resources/list` shows (browsers, invocations,
+ * deployments, login flows). A successful write there announces `notifications/resources/list_changed`, at most
+ * once per LIST_CHANGE_COALESCE_MS; a spurious one only makes a client list again.
+ */
+const LIST_CHANGING_TOOLSETS = new Set(['browsers', 'browser_pools', 'invocations', 'deployments', 'managed_auth']);
+const LIST_CHANGE_COALESCE_MS = 250;
+
+function listChangeAnnouncer(server: McpServer, deps: ServerDeps): (def: ToolDefinition) => void {
+  let timer: NodeJS.Timeout | undefined;
+  const announce = () => {
+    timer = undefined;
+    try {
+      // Per-request instances (modern HTTP) cannot notify themselves: the handler's notifier reaches listen streams.
+      if (deps.notify?.resourcesChanged) deps.notify.resourcesChanged();
+      else server.sendResourceListChanged();
+    } catch (err) {
+      deps.logger.debug('resource list change not sent', { error: (err as Error).message });
+    }
+  };
+  return (def) => {
+    if (def.annotations.readOnlyHint || !LIST_CHANGING_TOOLSETS.has(def.toolset) || timer) return;
+    timer = setTimeout(announce, LIST_CHANGE_COALESCE_MS);
+    timer.unref();
+  };
 }
 
 export function createServer(config: Config, deps: ServerDeps): McpServer {
@@ -62,13 +95,12 @@ export function createServer(config: Config, deps: ServerDeps): McpServer {
     },
   );
   const selection = deps.selection ?? selectTools(config);
-  registerTools(server, selection.tools, {
-    client: deps.client,
-    config,
-    logger: deps.logger,
-    hub: deps.hub,
-    localFiles: deps.localFiles,
-  });
+  registerTools(
+    server,
+    selection.tools,
+    { client: deps.client, config, logger: deps.logger, hub: deps.hub, localFiles: deps.localFiles },
+    listChangeAnnouncer(server, deps),
+  );
   registerResources(server, config, deps);
   return server;
 }

@@ -19,6 +19,8 @@ export interface ListenSource {
 /** Delivers an update to the listen streams that asked for the URI, where the server instance cannot (HTTP). */
 export interface UpdateNotifier {
   resourceUpdated(uri: string): void;
+  /** `notifications/resources/list_changed` to every listen stream that opted in (HTTP's handler notifier). */
+  resourcesChanged?(): void;
 }
 
 type Id = string | number;

@@ -140,8 +140,16 @@ export function publishedAnnotations(a: ToolAnnotations): Partial<ToolAnnotation
   };
 }
 
-/** Registers definitions on a server; a thrown error becomes an `isError` result, never a crash. */
-export function registerTools(server: McpServer, defs: readonly ToolDefinition[], deps: ToolDeps): void {
+/**
+ * Registers definitions on a server; a thrown error becomes an `isError` result, never a crash. `after` runs after
+ * every successful call (the server uses it to announce resource-list changes).
+ */
+export function registerTools(
+  server: McpServer,
+  defs: readonly ToolDefinition[],
+  deps: ToolDeps,
+  after?: (def: ToolDefinition) => void,
+): void {
   for (const def of defs) {
     const { schema } = compile(def);
     const handler = def.handler;
@@ -155,7 +163,9 @@ export function registerTools(server: McpServer, defs: readonly ToolDefinition[]
       },
       async (args: Record<string, unknown>, mcp: ServerContext) => {
         try {
-          return await handler(args, makeToolContext(deps, mcp));
+          const result = await handler(args, makeToolContext(deps, mcp));
+          if (!result.isError) after?.(def);
+          return result;
         } catch (err) {
           deps.logger.debug('tool failed', { tool: def.name, error: (err as Error).message });
           return errorResult(err);
