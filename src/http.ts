@@ -106,7 +106,7 @@ async function listenUris(request: Request): Promise<string[] | undefined> {
 export async function startHttpServer(config: Config, deps: ServerDeps): Promise<HttpServerHandle> {
   const { logger } = deps;
   const mode = resolveAuthMode(config);
-  addSecret(config.httpToken);
+  addSecret(config.httpToken, { pin: true });
   const authenticator = new Authenticator(mode, config.httpToken);
   if (mode === 'passthrough' && config.httpToken) {
     logger.warn('KERNEL_MCP_HTTP_TOKEN is not used with --auth passthrough: clients authenticate with their own key');

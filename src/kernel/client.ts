@@ -126,7 +126,7 @@ export class KernelClient {
   constructor(options: KernelClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#apiKey = options.apiKey;
-    addSecret(options.apiKey);
+    addSecret(options.apiKey, { pin: true });
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#maxRetries = options.maxRetries ?? 2;
     this.#maxRetryAfter = options.maxRetryAfterSeconds ?? 30;

@@ -26,7 +26,9 @@ import {
 export const STREAM_LIMITS = { defaultEvents: 100, maxEvents: 1000, defaultSeconds: 10, maxSeconds: 60 };
 
 /** Arguments that hold write-only secrets; their values are registered with the redactor before any request. */
-const SECRET_FIELDS = new Set(['password', 'token', 'totp_secret', 'values', 'field_values', 'fields', 'code']);
+const SECRET_FIELDS = new Set(['password', 'token', 'totp_secret', 'values', 'field_values', 'fields']);
+/** A `code` is a secret only where it is a one-time handoff code (the exchange routes), not Playwright source. */
+const isExchange = (row: OperationRow) => row.path.endsWith('/exchange');
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
@@ -70,6 +72,7 @@ export async function buildRequest(
       const body: Record<string, unknown> = {};
       for (const f of row.body.fields) if (args[f] !== undefined) body[f] = args[f];
       registerSecrets(body);
+      if (isExchange(row) && typeof body.code === 'string') addSecret(body.code);
       // An optional body with nothing in it is still sent as {} (the API expects JSON for these routes).
       req.json = body;
       break;
