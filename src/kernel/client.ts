@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { Agent, type Dispatcher, type FormData, request } from 'undici';
+import type { Agent, Dispatcher, FormData } from 'undici';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { apiError, KernelError } from './errors.js';
@@ -79,10 +79,20 @@ const RESET_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/**
+ * undici is loaded on the first request, not at start-up: importing it costs ~70 ms, a quarter of a cold start
+ * that an MCP client waits for before its first `initialize` answer.
+ */
+let undiciModule: Promise<typeof import('undici')> | undefined;
+export function loadUndici(): Promise<typeof import('undici')> {
+  undiciModule ??= import('undici');
+  return undiciModule;
+}
+
 /** One shared connection pool per process: a client per API key (passthrough auth) reuses it. */
-let sharedAgent: Agent | undefined;
-export function sharedDispatcher(): Dispatcher {
-  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+let sharedAgent: Promise<Agent> | undefined;
+export function sharedDispatcher(): Promise<Dispatcher> {
+  sharedAgent ??= loadUndici().then((u) => new u.Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 }));
   return sharedAgent;
 }
 
@@ -118,7 +128,7 @@ export class KernelClient {
   readonly #maxRetries: number;
   readonly #maxRetryAfter: number;
   readonly #retryBaseMs: number;
-  readonly #dispatcher: Dispatcher;
+  readonly #dispatcher: Dispatcher | undefined;
   readonly #logger: Logger;
   readonly #headers: Record<string, string>;
   readonly #wait: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -131,7 +141,7 @@ export class KernelClient {
     this.#maxRetries = options.maxRetries ?? 2;
     this.#maxRetryAfter = options.maxRetryAfterSeconds ?? 30;
     this.#retryBaseMs = options.retryBaseMs ?? 250;
-    this.#dispatcher = options.dispatcher ?? sharedDispatcher();
+    this.#dispatcher = options.dispatcher;
     this.#logger = options.logger ?? silentLogger;
     this.#wait = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.#headers = {
@@ -149,7 +159,7 @@ export class KernelClient {
       maxRetries: this.#maxRetries,
       maxRetryAfterSeconds: this.#maxRetryAfter,
       retryBaseMs: this.#retryBaseMs,
-      dispatcher: this.#dispatcher,
+      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       logger: this.#logger,
       headers: this.#headers,
       sleep: this.#wait,
@@ -256,10 +266,11 @@ export class KernelClient {
     );
     let res: Dispatcher.ResponseData;
     try {
+      const { request } = await loadUndici();
       res = await request(this.#url(req.path, req.query), {
         method: method as Dispatcher.HttpMethod,
         headers,
-        dispatcher: this.#dispatcher,
+        dispatcher: this.#dispatcher ?? (await sharedDispatcher()),
         signal: controller.signal,
         bodyTimeout: 0,
       });
@@ -304,11 +315,12 @@ export class KernelClient {
     body: string | Buffer | FormData | null,
     signal: AbortSignal,
   ): Promise<KernelResponse> {
+    const { request } = await loadUndici();
     const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers: this.#requestHeaders(req, 'application/json, */*;q=0.5'),
       body,
-      dispatcher: this.#dispatcher,
+      dispatcher: this.#dispatcher ?? (await sharedDispatcher()),
       signal,
     });
     const buf = Buffer.from(await res.body.arrayBuffer());

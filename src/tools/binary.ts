@@ -5,7 +5,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { FormData } from 'undici';
+import type { FormData } from 'undici';
+import { loadUndici } from '../kernel/client.js';
 
 export class ArgumentError extends Error {
   override name = 'ArgumentError';
@@ -79,6 +80,7 @@ export async function buildForm(
   binary: string[],
   localFiles: boolean,
 ): Promise<FormData> {
+  const { FormData } = await loadUndici();
   const form = new FormData();
   const add = async (key: string, value: unknown, top: string, where: string): Promise<void> => {
     if (value === undefined || value === null) return;
