@@ -14,10 +14,15 @@ import { redact, redactValue } from '../kernel/redact.js';
 /** About four characters a token: the cap in characters for a token budget. */
 export const charsForTokens = (tokens: number) => tokens * 4;
 
+/**
+ * A text block and, optionally, the structured value it renders. When the text is the value's JSON (every caller
+ * here), a text with no secret in it means the value has none either, so the deep walk is skipped.
+ */
 export function textResult(text: string, structured?: Record<string, unknown>): CallToolResult {
+  const safe = redact(text);
   return {
-    content: [{ type: 'text', text: redact(text) }],
-    ...(structured ? { structuredContent: redactValue(structured) } : {}),
+    content: [{ type: 'text', text: safe }],
+    ...(structured ? { structuredContent: safe === text ? structured : redactValue(structured) } : {}),
   };
 }
 
