@@ -413,6 +413,14 @@ function createConnection(
   return c;
 }
 
+/** Auth connections (the deprecated agents API shows the same records) filtered by ?profile_name and ?domain. */
+function connectionsMatching(ctx: Ctx): AuthConnectionRecord[] {
+  const { profile_name: profile, domain } = ctx.query;
+  return [...ctx.sim.state.authConnections.values()].filter(
+    (c) => (profile === undefined || c.profileName === profile) && (domain === undefined || c.domain === domain),
+  );
+}
+
 const lookupConnection = (ctx: Ctx): AuthConnectionRecord =>
   byId(ctx.sim.state.authConnections, param(ctx, 'id'), 'auth connection');
 
@@ -480,13 +488,7 @@ export const AUTH_ROUTES: Route[] = [
     path: '/auth/connections',
     operationId: 'getAuthConnections',
     query: { profile_name: q(str()), domain: q(str()), ...PAGING_LOOSE },
-    handler: (ctx) => {
-      const { profile_name: profile, domain } = ctx.query;
-      const items = [...ctx.sim.state.authConnections.values()].filter(
-        (c) => (profile === undefined || c.profileName === profile) && (domain === undefined || c.domain === domain),
-      );
-      return page(ctx, items, false, (c) => connectionView(ctx.sim, c));
-    },
+    handler: (ctx) => page(ctx, connectionsMatching(ctx), false, (c) => connectionView(ctx.sim, c)),
   },
   {
     method: 'GET',
@@ -593,13 +595,7 @@ export const AUTH_ROUTES: Route[] = [
     path: '/agents/auth',
     operationId: 'getAgentsAuth',
     query: { profile_name: q(str()), domain: q(str()), ...PAGING_LOOSE },
-    handler: (ctx) => {
-      const { profile_name: profile, domain } = ctx.query;
-      const items = [...ctx.sim.state.authConnections.values()].filter(
-        (c) => (profile === undefined || c.profileName === profile) && (domain === undefined || c.domain === domain),
-      );
-      return page(ctx, items, false, (c) => agentView(ctx.sim, c));
-    },
+    handler: (ctx) => page(ctx, connectionsMatching(ctx), false, (c) => agentView(ctx.sim, c)),
   },
   {
     method: 'POST',
