@@ -13,16 +13,12 @@ import { proxyPoolClient } from '../src/proxy-pool/client.js';
 import { proxyPoolTools } from '../src/proxy-pool/tools.js';
 import type { ToolContext, ToolDefinition } from '../src/tools/define.js';
 import { errorResult } from '../src/tools/results.js';
+import { ids, POOL, PROVIDER, SESSION_ID, WS } from './helpers/proxy-pool-fixtures.js';
 
 const KERNEL = 'http://kernel.test';
 const POOL_URL = 'http://pool.test';
 const KEY = 'sk_test_proxy_pool_0123456789';
-const WS = 'AY+MHnorfD2eTxorPE1ebw==';
-const POOL = 'AY+MISIifMyN3T09PT09PQ==';
-const PROVIDER = 'AY+MIBEReqqLuywsLCwsLA==';
-const SESSION_ID = 'AY+MIjMzfu6P/05OTk5OTg==';
 const PASSWORD = 'pw-mock-7f3a9c2e';
-const ids = { workspace_id: WS, pool_id: POOL, provider_id: PROVIDER };
 
 let agent: MockAgent;
 let pool: ReturnType<MockAgent['get']>;

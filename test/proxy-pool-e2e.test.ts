@@ -8,13 +8,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../src/simulator/proxy-pool.js';
 import { CLI, connectStdio, ERAS, type McpSession, type ToolResult, text } from './helpers/mcp.js';
+import { POOL, PROVIDER } from './helpers/proxy-pool-fixtures.js';
 
 const KEY = 'sk_e2e_proxy_pool_0123456789';
 const PASSWORD = 'pw-e2e-S3cr3t-91c4d';
 /** Too short for the redactor (under 6 characters): it must never be echoed at all. */
 const SHORT_PASSWORD = 'Zq9#x';
-const POOL = 'AY+MISIifMyN3T09PT09PQ==';
-const PROVIDER = 'AY+MIBEReqqLuywsLCwsLA==';
 const SERVICE = '/proxies.v1.Proxies/';
 
 let sim: Simulator;

@@ -19,12 +19,9 @@ import {
 } from '../src/proxy-pool/schemas.js';
 import { proxyPoolTools } from '../src/proxy-pool/tools.js';
 import { compile } from '../src/tools/define.js';
+import { ids, POOL, PROVIDER, WS } from './helpers/proxy-pool-fixtures.js';
 
-const WS = 'AY+MHnorfD2eTxorPE1ebw==';
-const POOL = 'AY+MISIifMyN3T09PT09PQ==';
-const PROVIDER = 'AY+MIBEReqqLuywsLCwsLA==';
 const SESSION = 'AY+MIjMzfu6P/05OTk5OTg==';
-const ids = { workspace_id: WS, pool_id: POOL, provider_id: PROVIDER };
 const endpoint = { scheme: 'http', host: '203.0.113.10', port: 8080, username: 'user-018f', password: 'pw-unit-1' };
 
 function issues(schema: z.ZodType, value: unknown): { path: string; message: string }[] {

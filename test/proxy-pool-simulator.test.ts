@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/simulator/index.js';
 import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../src/simulator/proxy-pool.js';
 import { ROOT } from './helpers/mcp.js';
+import { POOL, PROVIDER } from './helpers/proxy-pool-fixtures.js';
 
 const KEY = 'sk_sim_proxy_pool_0123456789';
-const POOL = 'AY+MISIifMyN3T09PT09PQ==';
 const POOL_2 = 'AY+MISIifMyN3T09PT09Pg==';
-const PROVIDER = 'AY+MIBEReqqLuywsLCwsLA==';
 const CONNECT = { 'content-type': 'application/json', 'connect-protocol-version': '1' };
 
 let sim: Simulator;
