@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
 import { coldStart, coldStartFigures } from './cold-start.js';
 import { context, contextFigures } from './context.js';
 import { httpLoad, httpLoadFigures, type LoadResult } from './http-load.js';

@@ -36,7 +36,7 @@ async function runSimulatorOnly(argv: string[]) {
   }
   const port = Number(values.port ?? 4010);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a number from 0 to 65535');
-  const { startSimulator } = await import('./simulator/index.js');
+  const { startSimulator } = await import('../simulator/index.js');
   const sim = await startSimulator({
     host: values.host ?? '127.0.0.1',
     port,
@@ -79,7 +79,7 @@ async function main() {
   let baseUrl = config.baseUrl;
   let apiKey = config.apiKey;
   if (config.simulate) {
-    const { startSimulator } = await import('./simulator/index.js');
+    const { startSimulator } = await import('../simulator/index.js');
     apiKey = `sim_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     const sim = await startSimulator({ apiKey });
     baseUrl = sim.url;

@@ -5,8 +5,8 @@
  * answers exactly as the direct tool, with the same request reaching the API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedRequest, Simulator } from '../src/simulator/index.js';
-import { startSimulator } from '../src/simulator/index.js';
+import type { RecordedRequest, Simulator } from '../simulator/index.js';
+import { startSimulator } from '../simulator/index.js';
 import { connectStdio, ERAS, type McpSession, type ToolResult, text } from './helpers/mcp.js';
 
 const KEY = 'sk_dynamic_e2e_key_0123456789';

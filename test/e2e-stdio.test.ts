@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
 import { CLI, connectStdio, ERAS, type McpSession, text } from './helpers/mcp.js';
 
 const KEY = 'sk_e2e_stdio_key_0123456789';

@@ -4,7 +4,7 @@
  * up through all of them.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
 import { connectStdio, ERAS, type McpSession, text } from './helpers/mcp.js';
 
 const KEY = 'sk_e2e_faults_key_0123456789';

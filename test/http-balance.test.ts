@@ -5,7 +5,7 @@
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
 import { closeAll, connectHttp, type HttpServerProcess, startHttp } from './helpers/http.js';
 import { text } from './helpers/mcp.js';
 

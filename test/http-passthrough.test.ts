@@ -3,7 +3,7 @@
  * router that picks one by the bearer key stand in for two Kernel accounts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
 import {
   closeAll,
   connectHttp,

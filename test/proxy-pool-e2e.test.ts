@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
-import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../src/simulator/proxy-pool.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
+import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../simulator/proxy-pool.js';
 import { CLI, connectStdio, ERAS, type McpSession, type ToolResult, text } from './helpers/mcp.js';
 import { POOL, PROVIDER } from './helpers/proxy-pool-fixtures.js';
 

@@ -3,6 +3,7 @@
  * message tells the agent to do, the retry matrix, and failures with no answer (timeout, cancel, network).
  */
 import { describe, expect, it } from 'vitest';
+import { PROXY_POOL_CODES } from '../simulator/proxy-pool.js';
 import { KernelError } from '../src/kernel/errors.js';
 import {
   advice,
@@ -17,7 +18,6 @@ import {
   parseConnectError,
   transportError,
 } from '../src/proxy-pool/errors.js';
-import { PROXY_POOL_CODES } from '../src/simulator/proxy-pool.js';
 
 const RPCS: ProxyPoolRpc[] = ['CreateSession', 'BulkCreateSessions', 'DeleteSession'];
 

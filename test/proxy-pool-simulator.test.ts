@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
-import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../src/simulator/proxy-pool.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
+import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../simulator/proxy-pool.js';
 import { ROOT } from './helpers/mcp.js';
 import { POOL, PROVIDER } from './helpers/proxy-pool-fixtures.js';
 

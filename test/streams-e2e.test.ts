@@ -11,7 +11,7 @@ import type { Client as ModernClient } from '@modelcontextprotocol/client';
 import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
 import { connectStdio, ERAS, type Era, type McpSession, type ToolResult, text } from './helpers/mcp.js';
 import { until } from './hub-fixtures.js';
 

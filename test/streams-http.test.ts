@@ -7,7 +7,7 @@ import type { Client as ModernClient } from '@modelcontextprotocol/client';
 import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { startSimulator } from '../src/simulator/index.js';
+import { startSimulator } from '../simulator/index.js';
 import { connectHttp, startHttp } from './helpers/http.js';
 import { ERAS } from './helpers/mcp.js';
 import { until } from './hub-fixtures.js';

@@ -5,8 +5,8 @@
  * listed tool was called.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeZip } from '../simulator/zip.js';
 import { operations } from '../src/generated/kernel-operations.gen.js';
-import { writeZip } from '../src/simulator/zip.js';
 import { connectStdio, type McpSession, type ToolResult, text } from './helpers/mcp.js';
 
 let mcp: McpSession;

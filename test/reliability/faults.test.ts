@@ -15,7 +15,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectStdio, type InProcessServer, inProcessServer, type Session } from '../../bench/clients.js';
 import { childEnv } from '../../bench/lib.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { eventually, expectClearError, Seen, secretsFor, textOf, watchProcess } from './harness.js';
 
 const S = secretsFor('faults');

@@ -25,9 +25,9 @@ import {
   type Session,
 } from '../../bench/clients.js';
 import { childEnv } from '../../bench/lib.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { type Config, makeConfig } from '../../src/config.js';
 import { KernelClient } from '../../src/kernel/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { compile, type ToolDefinition } from '../../src/tools/define.js';
 import { selectTools } from '../../src/tools/selection.js';
 import { MUTATIONS, type Mutation, mutate, randomArgs, type Schema, validArgs } from './arbitraries.js';

@@ -4,7 +4,7 @@
  * a "clear" error looks like.
  */
 import { expect } from 'vitest';
-import type { RecordedRequest } from '../../src/simulator/index.js';
+import type { RecordedRequest } from '../../simulator/index.js';
 
 /** Distinct, recognisable secrets per test file (long enough for the redactor, shaped like real ones). */
 export function secretsFor(file: string) {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttp, type Era, inProcessServer, type Session } from '../../bench/clients.js';
 import { socketCount } from '../../bench/http-load.js';
 import { type HttpServerChild, startHttpChild } from '../../bench/http-server.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { eventually, Seen, secretsFor, textOf, watchProcess } from './harness.js';
 
 const S = secretsFor('leaks');

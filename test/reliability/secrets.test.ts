@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttp, connectStdio, inProcessServer, type Session } from '../../bench/clients.js';
 import { type HttpServerChild, startHttpChild } from '../../bench/http-server.js';
 import { CLI, childEnv } from '../../bench/lib.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { eventually, Seen, secretsFor, textOf } from './harness.js';
 
 const S = secretsFor('secrets');

@@ -1,7 +1,7 @@
 /** Behaviour of the browser-scoped areas: sessions, filesystem, processes, computer controls, pools. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { writeZip } from '../../src/simulator/zip.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
+import { writeZip } from '../../simulator/zip.js';
 import { inspectPng } from '../helpers/simulator-binary.js';
 import { type Answer, formData, type Json, readSse, request } from '../helpers/simulator-client.js';
 

@@ -4,8 +4,8 @@
  * binary formats) against the spec. Ends by asserting that all operationIds were exercised.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { writeZip } from '../../src/simulator/zip.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
+import { writeZip } from '../../simulator/zip.js';
 import { inspectPng, unzip } from '../helpers/simulator-binary.js';
 import { formData, type Json, waitFor } from '../helpers/simulator-client.js';
 import { specOperations } from '../helpers/simulator-spec.js';

@@ -5,8 +5,8 @@
  * status with the spec's Error body and a message naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { ROUTES } from '../../src/simulator/routes.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
+import { ROUTES } from '../../simulator/routes.js';
 import { type Answer, request } from '../helpers/simulator-client.js';
 import { declaredResponse, deref, type Json, specOperations, validateAgainst } from '../helpers/simulator-spec.js';
 import { checkAnswer, pathFor } from '../helpers/simulator-tour.js';

@@ -1,6 +1,6 @@
 /** Fault injection: each kind, its counters, and its method/path scoping. No timing assertions. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { readSse, request, waitFor } from '../helpers/simulator-client.js';
 import { checkAnswer } from '../helpers/simulator-tour.js';
 

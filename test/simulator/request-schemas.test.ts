@@ -4,8 +4,8 @@
  * transcription error or a spec change fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../src/simulator/routes.js';
-import { PROXY_CONFIG_SCHEMAS } from '../../src/simulator/schemas.js';
+import { ROUTES } from '../../simulator/routes.js';
+import { PROXY_CONFIG_SCHEMAS } from '../../simulator/schemas.js';
 import { deref, type Json, loadSpec, specOperations } from '../helpers/simulator-spec.js';
 
 const KEEP = [

@@ -1,10 +1,10 @@
 /** Behaviour of the account-level areas (apps, managed auth, credentials, proxies) and of the binary formats. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tar, zstdStored } from '../../src/simulator/archive.js';
-import { totp } from '../../src/simulator/credentials.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
-import { indexedParts, parseMultipart } from '../../src/simulator/multipart.js';
-import { readZip, writeZip } from '../../src/simulator/zip.js';
+import { tar, zstdStored } from '../../simulator/archive.js';
+import { totp } from '../../simulator/credentials.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
+import { indexedParts, parseMultipart } from '../../simulator/multipart.js';
+import { readZip, writeZip } from '../../simulator/zip.js';
 import { unzip } from '../helpers/simulator-binary.js';
 import { type Answer, formData, type Json, readSse, request, waitFor } from '../helpers/simulator-client.js';
 

@@ -3,7 +3,7 @@
  * keepalive comments, streams ending with their resource, and open-stream accounting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { type Json, readSse, request, type SseFrame, waitFor } from '../helpers/simulator-client.js';
 
 let sim: Simulator;
