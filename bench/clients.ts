@@ -17,6 +17,7 @@ import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotoc
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Dispatcher } from 'undici';
 import { type Config, makeConfig } from '../src/config.js';
+import { TenantPort } from '../src/http/tenant-port.js';
 import { KernelClient } from '../src/kernel/client.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { type HubOptions, StreamHub } from '../src/resources/hub.js';
@@ -113,8 +114,16 @@ export function inProcessServer(options: InProcessOptions): InProcessServer {
     logger,
     ...options.hub,
   });
-  const deps: ServerDeps = { client, hub, logger, localFiles: false, selection: selectTools(config) };
-  const handler = createMcpHandler(() => createServer(config, deps));
+  const deps: ServerDeps = {
+    client,
+    hub,
+    logger,
+    localFiles: false,
+    simulated: false,
+    selection: selectTools(config),
+  };
+  const port = new TenantPort(hub, logger);
+  const handler = createMcpHandler(() => createServer(config, deps, port), { bus: port.bus });
   const sessions = new Set<Session>();
   const fetchImpl = (url: string | URL, init?: RequestInit) => handler.fetch(new Request(url, init));
   return {

@@ -4,13 +4,12 @@
  *   kernel-mcp [options]              MCP over stdio (default) or --transport http
  *   kernel-mcp simulator [...]        the Kernel API simulator on its own
  */
-import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import { type Config, ConfigError, loadConfig, usage, wantsHelp } from './config.js';
 import { KernelClient } from './kernel/client.js';
 import { createLogger, type Logger } from './log.js';
 import { StreamHub } from './resources/hub.js';
-import { StdioListens } from './resources/listen.js';
-import { createServer, type ServerDeps } from './server.js';
+import type { ServerDeps } from './server.js';
+import { serveStdioConnection } from './stdio.js';
 import { SelectionError, selectTools } from './tools/selection.js';
 import { VERSION } from './version.js';
 
@@ -139,14 +138,7 @@ async function main() {
       fail(err.message);
     }
   } else {
-    // Listen streams (2026-07-28 subscriptions) are served by serveStdio itself: watch them on the wire so their
-    // resource URIs keep the upstream streams open.
-    const listens = new StdioListens();
-    const handle = serveStdio(() => createServer(config, { ...deps, listens }), {
-      transport: listens.wrap(new StdioServerTransport()),
-      onerror: (err) => logger.debug('stdio transport error', { error: err.message }),
-    });
-    running = handle;
+    running = serveStdioConnection(config, deps);
     logger.info(`kernel-mcp ${VERSION} serving ${selection.tools.length} tools over stdio against ${target}`);
     // The client closing stdin ends the session and the process.
     process.stdin.on('end', () => void shutdown());

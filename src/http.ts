@@ -23,7 +23,7 @@ import { writeJsonRpcError } from './http/respond.js';
 import { LegacySessions } from './http/sessions.js';
 import { type Tenant, TenantRegistry } from './http/tenants.js';
 import { addSecret, redact } from './kernel/redact.js';
-import { listenRequestUris } from './resources/index.js';
+import { listenRequestUris } from './resources/notifications.js';
 import type { ServerDeps } from './server.js';
 import { VERSION } from './version.js';
 
@@ -137,7 +137,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
       return response;
     }
     // An open listen stream: the resource layer keeps its URIs' upstream streams open until it closes.
-    return onBodyDone(response, tenant.listens.open(uris));
+    return onBodyDone(response, tenant.port.subscriptions.retain(uris));
   }
 
   function nodeHandlerFor(tenant: Tenant): NodeMcpRequestHandler {

@@ -1,37 +1,29 @@
 /**
- * `createServer(config, deps)` builds one McpServer with its tools and resources. It knows nothing of transports:
- * stdio calls it once per connection, HTTP once per request, so it only registers what was built once per process
- * (tool definitions and their schemas live in module scope; clients and the stream hub come in `deps`).
+ * `createServer(config, deps, port)` builds one McpServer with its tools and resources. It knows nothing of
+ * transports: stdio calls it once per connection, HTTP once per request or 2025 session, so it only registers what
+ * was built once per process (tool definitions and their schemas live in module scope; clients and the stream hub
+ * come in `deps`). The transport's notification port is how list changes and resource updates reach the client.
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from './config.js';
 import type { KernelClient } from './kernel/client.js';
 import type { Logger } from './log.js';
 import type { StreamHub } from './resources/hub.js';
-import { type ListenSource, registerResources, type UpdateNotifier } from './resources/index.js';
+import { registerResources } from './resources/index.js';
+import type { NotificationPort } from './resources/notifications.js';
 import { registerTools, type ToolDefinition } from './tools/define.js';
-import { type Selection, selectTools } from './tools/selection.js';
+import type { Selection } from './tools/selection.js';
 import { VERSION } from './version.js';
 
 export interface ServerDeps {
   client: KernelClient;
   hub: StreamHub;
-  /**
-   * The resource URIs the client's open `subscriptions/listen` streams (2026-07-28) ask for: they keep their upstream
-   * streams open and get update notifications. Over stdio the connection's (StdioListens); over HTTP the client's.
-   */
-  listens?: ListenSource;
-  /**
-   * Where 2026-07-28 update notifications go when instances live for one request (HTTP: the handler's notifier).
-   * Absent over stdio, where serveStdio routes the instance's own notifications onto its listen streams.
-   */
-  notify?: UpdateNotifier;
   logger: Logger;
   /** Local file paths may be read and written: true over stdio, never for HTTP clients. */
   localFiles: boolean;
-  simulated?: boolean;
+  simulated: boolean;
   /** The tool selection, computed once per process (selectTools validates names). */
-  selection?: Selection;
+  selection: Selection;
 }
 
 export function instructions(config: Config, simulated: boolean): string {
@@ -60,16 +52,14 @@ export function instructions(config: Config, simulated: boolean): string {
 const LIST_CHANGING_TOOLSETS = new Set(['browsers', 'browser_pools', 'invocations', 'deployments', 'managed_auth']);
 const LIST_CHANGE_COALESCE_MS = 250;
 
-function listChangeAnnouncer(server: McpServer, deps: ServerDeps): (def: ToolDefinition) => void {
+function listChangeAnnouncer(port: NotificationPort, logger: Logger): (def: ToolDefinition) => void {
   let timer: NodeJS.Timeout | undefined;
   const announce = () => {
     timer = undefined;
     try {
-      // Per-request instances (modern HTTP) cannot notify themselves: the handler's notifier reaches listen streams.
-      if (deps.notify?.resourcesChanged) deps.notify.resourcesChanged();
-      else server.sendResourceListChanged();
+      port.resourcesChanged();
     } catch (err) {
-      deps.logger.debug('resource list change not sent', { error: (err as Error).message });
+      logger.debug('resource list change not sent', { error: (err as Error).message });
     }
   };
   return (def) => {
@@ -79,12 +69,12 @@ function listChangeAnnouncer(server: McpServer, deps: ServerDeps): (def: ToolDef
   };
 }
 
-export function createServer(config: Config, deps: ServerDeps): McpServer {
+export function createServer(config: Config, deps: ServerDeps, port: NotificationPort): McpServer {
   const server = new McpServer(
     { name: 'kernel-mcp', title: 'Kernel', version: VERSION },
     {
       capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: true } },
-      instructions: instructions(config, deps.simulated ?? false),
+      instructions: instructions(config, deps.simulated),
       cacheHints: {
         'tools/list': { ttlMs: 300_000, cacheScope: 'private' },
         'resources/templates/list': { ttlMs: 300_000, cacheScope: 'private' },
@@ -94,13 +84,12 @@ export function createServer(config: Config, deps: ServerDeps): McpServer {
       maxToolInputElements: 20_000,
     },
   );
-  const selection = deps.selection ?? selectTools(config);
   registerTools(
     server,
-    selection.tools,
+    deps.selection.tools,
     { client: deps.client, config, logger: deps.logger, hub: deps.hub, localFiles: deps.localFiles },
-    listChangeAnnouncer(server, deps),
+    listChangeAnnouncer(port, deps.logger),
   );
-  registerResources(server, config, deps);
+  registerResources(server, config, deps, port);
   return server;
 }

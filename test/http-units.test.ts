@@ -1,6 +1,6 @@
 /**
  * The HTTP transport's parts, without a process: auth (modes, constant-time token check, passthrough key hashing),
- * the Host/Origin allow-lists, the bounded legacy event store, the listen tracker and the tenant registry.
+ * the Host/Origin allow-lists, the bounded legacy event store and the tenant registry.
  */
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,6 @@ import { Authenticator, resolveAuthMode, sha256 } from '../src/http/auth.js';
 import { banner } from '../src/http/banner.js';
 import { BoundedEventStore } from '../src/http/event-store.js';
 import { HostAllowList, isLoopbackHost, OriginAllowList } from '../src/http/guards.js';
-import { ListenTracker } from '../src/http/listens.js';
 import { TenantRegistry } from '../src/http/tenants.js';
 import { startHttpServer } from '../src/http.js';
 import { KernelClient } from '../src/kernel/client.js';
@@ -17,6 +16,7 @@ import { redact } from '../src/kernel/redact.js';
 import { silentLogger } from '../src/log.js';
 import { StreamHub } from '../src/resources/hub.js';
 import type { ServerDeps } from '../src/server.js';
+import { selectTools } from '../src/tools/selection.js';
 
 describe('auth mode', () => {
   it('defaults to token when a token is set, none otherwise', () => {
@@ -171,28 +171,6 @@ describe('BoundedEventStore', () => {
   });
 });
 
-describe('ListenTracker', () => {
-  it('reports the first listener of a URI and the last one leaving', () => {
-    const t = new ListenTracker();
-    const seen: string[] = [];
-    const off = t.subscribe((uri, on) => seen.push(`${on ? '+' : '-'}${uri}`));
-    const r1 = t.open(['a', 'b', 'a']);
-    const r2 = t.open(['b', 'c']);
-    expect(t.uris().sort()).toEqual(['a', 'b', 'c']);
-    r1();
-    r1();
-    expect(t.uris().sort()).toEqual(['b', 'c']);
-    r2();
-    expect(t.uris()).toEqual([]);
-    expect(seen).toEqual(['+a', '+b', '+c', '-a', '-b', '-c']);
-    off();
-    t.open(['z']);
-    expect(seen).not.toContain('+z');
-    t.clear();
-    expect(t.has('z')).toBe(false);
-  });
-});
-
 describe('TenantRegistry', () => {
   function registry(maxTenants: number) {
     const config = makeConfig({ transport: 'http', auth: 'passthrough', baseUrl: 'http://127.0.0.1:9' });
@@ -200,7 +178,7 @@ describe('TenantRegistry', () => {
     const hub = new StreamHub(client, { bufferEvents: 10, bufferBytes: 1 << 16, idleMs: 60_000 });
     return new TenantRegistry({
       config,
-      deps: { client, hub, logger: silentLogger, localFiles: false },
+      deps: { client, hub, logger: silentLogger, localFiles: false, simulated: false, selection: selectTools(config) },
       logger: silentLogger,
       maxTenants,
       idleMs: 1000,
@@ -220,8 +198,8 @@ describe('TenantRegistry', () => {
     expect(a.deps.client).not.toBe(b.deps.client);
     expect(a.deps.hub).not.toBe(b.deps.hub);
     expect(a.modern).not.toBe(b.modern);
-    expect(a.deps.notify).toBe(a.modern.notify);
-    expect(a.deps.listens).toBe(a.listens);
+    expect(a.port).not.toBe(b.port);
+    expect(a.modern.bus).toBe(a.port.bus);
     expect(reg.get(key('alice'))).toBe(a);
     expect(a.id).toBe(sha256('sk_alice_0123456789').toString('hex'));
     expect(a.label).not.toContain('alice');
@@ -283,8 +261,15 @@ describe('startHttpServer in process', () => {
     const client = new KernelClient({ baseUrl: config.baseUrl, apiKey: 'sk_unit_0123456789' });
     const hub = new StreamHub(client, { bufferEvents: 10, bufferBytes: 1 << 16, idleMs: 60_000 });
     // A selection whose tool list is broken: building a server throws inside every request.
-    const selection = { tools: [undefined] } as unknown as NonNullable<ServerDeps['selection']>;
-    const srv = await startHttpServer(config, { client, hub, logger: silentLogger, localFiles: false, selection });
+    const selection = { tools: [undefined] } as unknown as ServerDeps['selection'];
+    const srv = await startHttpServer(config, {
+      client,
+      hub,
+      logger: silentLogger,
+      localFiles: false,
+      simulated: false,
+      selection,
+    });
     try {
       const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
       const legacy = await fetch(srv.url, {

@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StreamHub } from '../src/resources/hub.js';
-import { bindListens, StdioListens } from '../src/resources/listen.js';
 import { ResourceSubscriptions } from '../src/resources/subscriptions.js';
+import { ListenStreams } from '../src/stdio.js';
 import { type FakeSse, startFakeSse, until } from './hub-fixtures.js';
 
 let sse: FakeSse;
@@ -73,20 +73,33 @@ describe('resource subscriptions', () => {
     expect(subs.uris).toEqual([URI]);
   });
 
-  it('a listen source binds its URIs while it lists them', async () => {
+  it("a stdio connection's listen streams hold their URIs from open to cancel, result or close", async () => {
     const notified: string[] = [];
     const subs = new ResourceSubscriptions(hub, (uri) => void notified.push(uri), { coalesceMs: 10 });
-    const listens = new StdioListens();
-    listens.open(1, [URI]);
-    const unbind = bindListens(listens, subs);
+    const listens = new ListenStreams(subs);
+    const OTHER = 'kernel://deployments/d1/events';
+    const listen = (id: number, uris: string[]) =>
+      listens.observeInbound({
+        jsonrpc: '2.0',
+        id,
+        method: 'subscriptions/listen',
+        params: { notifications: { resourceSubscriptions: uris } },
+      } as never);
+    listen(1, [URI, 'not-a-stream']);
     expect(subs.uris).toEqual([URI]);
     sse.log(PATH).push({ seq: 1, event: {} });
     await until(() => notified.length > 0, 'an update');
-    listens.open(2, ['kernel://deployments/d1/events']);
+    listen(2, [URI, OTHER]);
     expect(subs.size).toBe(2);
-    listens.end(1);
-    expect(subs.uris).toEqual(['kernel://deployments/d1/events']);
-    unbind();
+    listens.observeInbound({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } } as never);
+    expect(subs.uris.sort()).toEqual([OTHER, URI].sort());
+    // The graceful close (or a refusal) is the listen request's response.
+    listens.observeOutbound({ jsonrpc: '2.0', id: 2, result: {} } as never);
+    expect(subs.size).toBe(0);
+    listen(3, [OTHER]);
+    expect(listens.size).toBe(1);
+    listens.clear();
+    expect(listens.size).toBe(0);
     expect(subs.size).toBe(0);
     await until(() => sse.open() === 0, 'every upstream connection to close');
   });

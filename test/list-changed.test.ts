@@ -1,72 +1,242 @@
 /**
- * Tools that create or end live resources (a browser here) announce notifications/resources/list_changed: on the
- * 2026-07-28 client's listen stream, and unsolicited to the 2025-11-25 client.
+ * Change notifications reach clients of both eras over both transports: `notifications/resources/list_changed` after
+ * a tool creates or ends a live resource, and `notifications/resources/updated` for a subscribed stream (a 2026-07-28
+ * client on its `subscriptions/listen` streams, a 2025-11-25 client unsolicited or on its session's GET stream).
+ * Over passthrough HTTP, one key's clients (either era) never hear what another key's clients changed.
  */
-import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterEach, describe, expect, it } from 'vitest';
-import { connectStdio, ERAS, type Era, type McpSession } from './helpers/mcp.js';
+import type { Client as ModernClient } from '@modelcontextprotocol/client';
+import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { closeAll, connectHttp, type HttpServerProcess, keyRouter, startHttp } from './helpers/http.js';
+import { connectStdio, type Era, type McpSession, text } from './helpers/mcp.js';
 
-let mcp: McpSession | undefined;
-afterEach(async () => {
-  await mcp?.close();
-  mcp = undefined;
-});
+type Wire = 'stdio' | 'http';
+const CASES: [Era, Wire][] = [
+  ['modern', 'stdio'],
+  ['legacy', 'stdio'],
+  ['modern', 'http'],
+  ['legacy', 'http'],
+];
+const KEY = 'sk_list_changed_server_key_0123456789';
 
-/** Counts list_changed notifications, opting in the way each era does. */
-async function watchListChanges(era: Era, session: McpSession): Promise<{ count(): number; next(): Promise<void> }> {
-  let count = 0;
-  let wake: (() => void) | undefined;
-  const onChange = async () => {
-    count++;
-    wake?.();
-  };
-  if (era === 'modern') {
-    const client = session.client as unknown as {
-      setNotificationHandler(method: string, fn: () => Promise<void>): void;
-      listen(filter: { resourcesListChanged: boolean }): Promise<{ honoredFilter: { resourcesListChanged?: boolean } }>;
-    };
-    client.setNotificationHandler('notifications/resources/list_changed', onChange);
-    const sub = await client.listen({ resourcesListChanged: true });
-    expect(sub.honoredFilter.resourcesListChanged).toBe(true);
-  } else {
-    const client = session.client as unknown as {
-      setNotificationHandler(schema: unknown, fn: () => Promise<void>): void;
-    };
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, onChange);
+/** What one client heard, in arrival order, with waiters for the next matching one. */
+class Heard {
+  readonly events: string[] = [];
+  readonly #waiters: { match: (e: string) => boolean; resolve: () => void }[] = [];
+
+  push(event: string) {
+    this.events.push(event);
+    for (const w of [...this.#waiters]) {
+      if (!w.match(event)) continue;
+      this.#waiters.splice(this.#waiters.indexOf(w), 1);
+      w.resolve();
+    }
   }
-  return {
-    count: () => count,
-    next: () =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no list_changed notification')), 10_000);
-        wake = () => {
+
+  count(event: string): number {
+    return this.events.filter((e) => e === event).length;
+  }
+
+  /** Resolves on the next `event` heard after this call; rejects after a generous deadline (a hang, not a timing). */
+  next(event: string, what = event): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${what}; heard: ${this.events.join(', ')}`)), 15_000);
+      this.#waiters.push({
+        match: (e) => e === event,
+        resolve: () => {
           clearTimeout(timer);
           resolve();
-        };
-      }),
-  };
+        },
+      });
+    });
+  }
 }
 
-describe.each(ERAS)('resources/list_changed (%s client)', (era) => {
-  it('is announced after a browser is created and after it is deleted', async () => {
-    mcp = await connectStdio(era, { args: ['--simulate'] });
-    const watch = await watchListChanges(era, mcp);
+/** A connected client of one era that records what it hears: list changes, and updates of the URIs it watches. */
+interface Watcher {
+  mcp: McpSession;
+  heard: Heard;
+  /** Subscribes to a stream resource's updates, the era's way. */
+  watch(uri: string): Promise<void>;
+  close(): Promise<void>;
+}
 
-    const listed = await mcp.call('browsers_list', {});
-    expect(listed.isError).toBeFalsy();
+/**
+ * A fetch that reports when the 2025 client's GET stream is open: notifications sent before it is would wait in the
+ * session's event store for a resumption this test does not make.
+ */
+function getStreamFetch(): { fetch: typeof fetch; open: Promise<void> } {
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => {
+    opened = resolve;
+  });
+  const wrapped: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    if ((init?.method ?? 'GET') === 'GET' && response.headers.get('content-type')?.includes('text/event-stream')) {
+      opened();
+    }
+    return response;
+  };
+  return { fetch: wrapped, open };
+}
 
-    const created = watch.next();
-    const browser = await mcp.call('browsers_create', { headless: true });
-    const id = (browser.structuredContent as { session_id: string }).session_id;
-    await created;
-    const afterCreate = watch.count();
-    expect(afterCreate).toBeGreaterThanOrEqual(1);
-    const resources = await mcp.client.listResources();
-    expect(resources.resources.map((r) => r.uri)).toContain(`kernel://browsers/${id}/telemetry`);
+async function connect(era: Era, wire: Wire, target: { url?: string; key?: string; args?: string[] }) {
+  let mcp: McpSession;
+  let streamOpen: Promise<void> = Promise.resolve();
+  if (wire === 'stdio') {
+    mcp = await connectStdio(era, {
+      args: target.args ?? [],
+      env: { KERNEL_API_KEY: target.key ?? KEY, ...(target.url ? { KERNEL_BASE_URL: target.url } : {}) },
+    });
+  } else {
+    const watched = era === 'legacy' ? getStreamFetch() : undefined;
+    mcp = await connectHttp(era, target.url!, {
+      ...(target.key ? { token: target.key } : {}),
+      ...(watched ? { fetch: watched.fetch } : {}),
+    });
+    if (watched) streamOpen = watched.open;
+  }
+  const heard = new Heard();
+  const listens: { close(): Promise<void> }[] = [];
+  let watch: (uri: string) => Promise<void>;
+  if (era === 'modern') {
+    const client = mcp.client as unknown as ModernClient;
+    client.setNotificationHandler('notifications/resources/list_changed', () => heard.push('list_changed'));
+    client.setNotificationHandler('notifications/resources/updated', (n) => heard.push(`updated ${n.params.uri}`));
+    const sub = await client.listen({ resourcesListChanged: true });
+    expect(sub.honoredFilter.resourcesListChanged).toBe(true);
+    listens.push(sub);
+    watch = async (uri) => {
+      const s = await client.listen({ resourceSubscriptions: [uri] });
+      expect(s.honoredFilter.resourceSubscriptions).toEqual([uri]);
+      listens.push(s);
+    };
+  } else {
+    const client = mcp.client as unknown as LegacyClient;
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => heard.push('list_changed'));
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) =>
+      heard.push(`updated ${n.params.uri}`),
+    );
+    await streamOpen;
+    watch = async (uri) => {
+      await client.subscribeResource({ uri });
+    };
+  }
+  const watcher: Watcher = {
+    mcp,
+    heard,
+    watch,
+    async close() {
+      for (const l of listens) await l.close().catch(() => {});
+      await mcp.close();
+    },
+  };
+  return watcher;
+}
 
-    const deleted = watch.next();
-    await mcp.call('browsers_delete', { id });
-    await deleted;
-    expect(watch.count()).toBeGreaterThan(afterCreate);
+async function createBrowser(mcp: McpSession): Promise<string> {
+  const created = await mcp.call('browsers_create', { headless: true, telemetry: { browser: {} } });
+  expect(created.isError, text(created)).toBeFalsy();
+  return (created.structuredContent as { session_id: string }).session_id;
+}
+
+describe.each(CASES)('change notifications reach a %s client over %s', (era, wire) => {
+  let sim: Simulator;
+  let srv: HttpServerProcess | undefined;
+  let target: { url: string; key?: string };
+  beforeAll(async () => {
+    sim = await startSimulator({ apiKey: KEY });
+    if (wire === 'http') {
+      srv = await startHttp({ env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url } });
+      target = { url: srv.url };
+    } else {
+      target = { url: sim.url, key: KEY };
+    }
+  });
+  afterAll(() => closeAll(srv, sim));
+
+  it('resources/list_changed after a browser is created and after it is deleted', async () => {
+    const w = await connect(era, wire, target);
+    try {
+      const created = w.heard.next('list_changed', 'list_changed after browsers_create');
+      const id = await createBrowser(w.mcp);
+      await created;
+      const resources = await w.mcp.client.listResources();
+      expect(resources.resources.map((r) => r.uri)).toContain(`kernel://browsers/${id}/telemetry`);
+      const afterCreate = w.heard.count('list_changed');
+
+      const deleted = w.heard.next('list_changed', 'list_changed after browsers_delete');
+      const gone = await w.mcp.call('browsers_delete', { id });
+      expect(gone.isError, text(gone)).toBeFalsy();
+      await deleted;
+      expect(w.heard.count('list_changed')).toBeGreaterThan(afterCreate);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('resources/updated for a subscribed stream resource', async () => {
+    const w = await connect(era, wire, target);
+    try {
+      const id = await createBrowser(w.mcp);
+      const uri = `kernel://browsers/${id}/telemetry`;
+      await w.watch(uri);
+      const updated = w.heard.next(`updated ${uri}`);
+      expect(sim.emitTelemetry(id, { type: 'list_changed_test' })).toBeDefined();
+      await updated;
+      const read = await w.mcp.client.readResource({ uri });
+      expect(JSON.stringify(read.contents)).toContain('list_changed_test');
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('passthrough HTTP: a key hears only its own changes', () => {
+  const KEY_A = 'sk_list_changed_alice_0123456789';
+  const KEY_B = 'sk_list_changed_bob_9876543210';
+  let simA: Simulator;
+  let simB: Simulator;
+  let router: Awaited<ReturnType<typeof keyRouter>>;
+  let srv: HttpServerProcess;
+  beforeAll(async () => {
+    simA = await startSimulator({ seed: 1 });
+    simB = await startSimulator({ seed: 2 });
+    router = await keyRouter({ [KEY_A]: simA, [KEY_B]: simB });
+    srv = await startHttp({ args: ['--auth', 'passthrough', '--base-url', router.url] });
+  });
+  afterAll(() => closeAll(srv, router, simA, simB));
+
+  it("announces A's browser to A's clients of both eras, and none of it to B's", async () => {
+    const clients: Watcher[] = [];
+    try {
+      const aModern = await connect('modern', 'http', { url: srv.url, key: KEY_A });
+      const aLegacy = await connect('legacy', 'http', { url: srv.url, key: KEY_A });
+      const bModern = await connect('modern', 'http', { url: srv.url, key: KEY_B });
+      const bLegacy = await connect('legacy', 'http', { url: srv.url, key: KEY_B });
+      clients.push(aModern, aLegacy, bModern, bLegacy);
+
+      // A's change, made by A's modern client: both of A's clients hear it.
+      const heardByA = [aModern, aLegacy].map((w) => w.heard.next('list_changed', "A's list_changed"));
+      await createBrowser(aModern.mcp);
+      await Promise.all(heardByA);
+
+      // B's own change, made by B's legacy client, after A's was delivered. Each stream delivers in order, so had
+      // A's announcement reached B's streams it would have arrived before this one.
+      const heardByB = [bModern, bLegacy].map((w) => w.heard.next('list_changed', "B's list_changed"));
+      await createBrowser(bLegacy.mcp);
+      await Promise.all(heardByB);
+      expect(bModern.heard.events).toEqual(['list_changed']);
+      expect(bLegacy.heard.events).toEqual(['list_changed']);
+      for (const r of simB.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_B}`);
+      for (const r of simA.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_A}`);
+    } finally {
+      for (const c of clients) await c.close().catch(() => {});
+    }
   });
 });

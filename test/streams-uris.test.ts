@@ -1,10 +1,10 @@
 /**
  * Stream resource URIs: matching, resolution to API requests (checked against the operation's input schema), the
- * event view shared by resources and tools, and the listen-stream bookkeeping of a stdio connection.
+ * event view shared by resources and tools, and the URIs a listen request names.
  */
 import { describe, expect, it } from 'vitest';
 import { operations } from '../src/generated/kernel-operations.gen.js';
-import { listenRequestUris, StdioListens } from '../src/resources/listen.js';
+import { listenRequestUris } from '../src/resources/notifications.js';
 import {
   eventView,
   parseStreamUri,
@@ -91,7 +91,7 @@ describe('event view', () => {
   });
 });
 
-describe('listen streams of a stdio connection', () => {
+describe('listen requests', () => {
   it('parses listen requests', () => {
     const listen = {
       jsonrpc: '2.0',
@@ -102,30 +102,5 @@ describe('listen streams of a stdio connection', () => {
     expect(listenRequestUris(listen)).toEqual(['kernel://a']);
     expect(listenRequestUris({ ...listen, params: { notifications: { toolsListChanged: true } } })).toEqual([]);
     expect(listenRequestUris({ jsonrpc: '2.0', id: 1, method: 'tools/list' })).toBeUndefined();
-  });
-
-  it('counts URIs across streams and ends them on cancel, on their result, and on close', () => {
-    const l = new StdioListens();
-    const heard: string[] = [];
-    l.subscribe((uri, on) => heard.push(`${on ? '+' : '-'}${uri}`));
-    const listen = (id: number, uris: string[]) =>
-      l.observeInbound({
-        jsonrpc: '2.0',
-        id,
-        method: 'subscriptions/listen',
-        params: { notifications: { resourceSubscriptions: uris } },
-      } as never);
-    listen(1, ['a', 'b']);
-    listen(2, ['b']);
-    expect(l.uris().sort()).toEqual(['a', 'b']);
-    l.observeInbound({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } } as never);
-    expect(l.uris()).toEqual(['b']);
-    // The graceful close (or a refusal) is the listen request's response.
-    l.observeOutbound({ jsonrpc: '2.0', id: 2, result: {} } as never);
-    expect(l.uris()).toEqual([]);
-    listen(3, ['c']);
-    l.clear();
-    expect(heard).toEqual(['+a', '+b', '-a', '-b', '+c', '-c']);
-    expect(l.size).toBe(0);
   });
 });

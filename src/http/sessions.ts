@@ -14,6 +14,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { InstancePort } from '../resources/notifications.js';
 import { createServer } from '../server.js';
 import { BoundedEventStore } from './event-store.js';
 import { jsonRpcError } from './respond.js';
@@ -30,6 +31,10 @@ interface Session {
   tenant: Tenant;
   transport: WebStandardStreamableHTTPServerTransport;
   server: McpServer;
+  /** The session's own subscriptions and instance; list changes are announced tenant-wide. */
+  port: InstancePort;
+  /** Leaves the tenant's list-change announcements. */
+  leave: () => void;
   /** Requests in flight, the GET stream included. */
   active: number;
   lastUsed: number;
@@ -116,14 +121,27 @@ export class LegacySessions {
         this.#logger.debug('legacy session opened', { client: tenant.label, sessions: this.#sessions.size });
       },
     });
-    const server = createServer(this.#config, tenant.deps);
-    const session: Session = { id: '', tenant, transport, server, active: 0, lastUsed: Date.now(), closed: false };
+    const own = new InstancePort(tenant.deps.hub, this.#logger);
+    const { port, leave } = tenant.port.join(own);
+    const server = own.serve(createServer(this.#config, tenant.deps, port));
+    const session: Session = {
+      id: '',
+      tenant,
+      transport,
+      server,
+      port: own,
+      leave,
+      active: 0,
+      lastUsed: Date.now(),
+      closed: false,
+    };
     transport.onclose = () => this.#forget(session);
     transport.onerror = (err) => this.#logger.debug('legacy session transport', { error: err.message });
     await server.connect(transport);
     const response = await transport.handleRequest(request, { parsedBody: body });
     if (!session.id) {
       // The initialize failed (bad params, unsupported version): nothing to keep.
+      this.#forget(session);
       void server.close().catch(() => {});
     }
     return response;
@@ -132,6 +150,8 @@ export class LegacySessions {
   #forget(s: Session) {
     if (s.closed) return;
     s.closed = true;
+    s.leave();
+    s.port.close();
     if (s.id && this.#sessions.get(s.id) === s) {
       this.#sessions.delete(s.id);
       s.tenant.sessions--;

@@ -1,6 +1,6 @@
 /**
  * A tenant is everything one HTTP client identity owns: its Kernel API client, its stream hub, its modern
- * (2026-07-28) handler with the handler's event bus, and its listen streams. With token or no auth there is one
+ * (2026-07-28) handler, and its notification port (the handler's event bus and its listen streams' subscriptions). With token or no auth there is one
  * tenant for the whole server (every client uses the server's key). With passthrough auth each API key is a tenant,
  * found by the SHA-256 hash of the key: clients with different keys never share a client, a hub, a bus, a
  * subscription or a session. Idle passthrough tenants are dropped (their hub closed, their key forgotten), and
@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import { StreamHub } from '../resources/hub.js';
 import { createServer, type ServerDeps } from '../server.js';
 import type { AuthResult } from './auth.js';
-import { ListenTracker } from './listens.js';
+import { TenantPort } from './tenant-port.js';
 
 export interface Tenant {
   /** `shared`, or the hex SHA-256 of the client's API key. */
@@ -21,10 +21,10 @@ export interface Tenant {
   /** For logs: `shared` or `key:<first 8 hex of the hash>`. */
   readonly label: string;
   readonly deps: ServerDeps;
-  /** The stateless 2026-07-28 handler; its event bus reaches this tenant's listen streams only. */
+  /** The stateless 2026-07-28 handler; its event bus (the port's) reaches this tenant's listen streams only. */
   readonly modern: McpHttpHandler;
-  /** The resource URIs this tenant's open `subscriptions/listen` streams asked for (`deps.listens`). */
-  readonly listens: ListenTracker;
+  /** How list changes and resource updates reach this tenant's clients. */
+  readonly port: TenantPort;
   /** HTTP requests in flight (open streams included). */
   active: number;
   /** Open legacy sessions. */
@@ -96,18 +96,16 @@ export class TenantRegistry {
     return entry.tenant;
   }
 
-  #make(id: string, label: string, base: ServerDeps): Tenant {
+  #make(id: string, label: string, deps: ServerDeps): Tenant {
     const { config, logger } = this.#options;
-    const listens = new ListenTracker();
-    // The factory runs per request, once `deps` below exists: the resource layer gets this tenant's listen
-    // streams and the handler's notifier (instances live for one request, so they cannot notify themselves).
-    const modern = createMcpHandler(() => createServer(config, deps), {
+    const port = new TenantPort(deps.hub, logger);
+    const modern = createMcpHandler(() => createServer(config, deps, port), {
       legacy: 'reject',
+      bus: port.bus,
       maxRequestBodySize: config.maxBodyBytes,
       onerror: (err) => logger.debug('mcp handler', { client: label, error: err.message }),
     });
-    const deps: ServerDeps = { ...base, listens, notify: modern.notify };
-    return { id, label, deps, modern, listens, active: 0, sessions: 0, lastUsed: Date.now() };
+    return { id, label, deps, modern, port, active: 0, sessions: 0, lastUsed: Date.now() };
   }
 
   /** Drops the least recently used idle passthrough tenant; false when every one is busy. */
@@ -140,7 +138,7 @@ export class TenantRegistry {
     try {
       await e.tenant.modern.close();
     } catch {}
-    e.tenant.listens.clear();
+    e.tenant.port.close();
     if (e.owned) {
       e.tenant.deps.hub.close();
       // The key stays a secret while anything else (the server's own KERNEL_API_KEY) still uses it.

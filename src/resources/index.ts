@@ -7,8 +7,7 @@
  * - `completion/complete`: ids of browsers, invocations, deployments and auth connections; the logs `source`.
  * - `resources/read`: the buffered events as JSON lines, opening the stream and waiting briefly when nothing is
  *   buffered yet; never cached (`ttlMs: 0`).
- * - Subscriptions: `resources/subscribe` / `resources/unsubscribe` per 2025-era connection, and the URIs of the
- *   connection's `subscriptions/listen` streams on 2026-07-28 (through `deps.listens`); updates are coalesced.
+ * - `resources/subscribe` / `resources/unsubscribe` (2025): held in the client's notification port.
  */
 import {
   type ListResourcesResult,
@@ -25,9 +24,8 @@ import type { Config } from '../config.js';
 import type { KernelClient } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { Logger } from '../log.js';
-import type { ServerDeps } from '../server.js';
 import type { StreamHub } from './hub.js';
-import { bindListens, type ListenSource, type UpdateNotifier } from './listen.js';
+import type { NotificationPort } from './notifications.js';
 import {
   eventView,
   matchStreamUri,
@@ -39,10 +37,13 @@ import {
   StreamUriError,
   uriFor,
 } from './streams.js';
-import { ResourceSubscriptions } from './subscriptions.js';
 
-export { bindListens, type ListenSource, listenRequestUris, StdioListens, type UpdateNotifier } from './listen.js';
-export { type PublishResourceUpdated, ResourceSubscriptions } from './subscriptions.js';
+/** What the stream resources need: the API client (listing, completion) and the stream hub. */
+export interface ResourceDeps {
+  client: KernelClient;
+  hub: StreamHub;
+  logger: Logger;
+}
 
 /** How long a read waits for a first event when nothing is buffered yet. */
 export const RESOURCE_READ_WAIT_MS = 2000;
@@ -172,12 +173,11 @@ export interface ReadStreamResourceOptions {
   maxEvents: number;
   waitMs?: number;
   signal?: AbortSignal;
-  client?: KernelClient;
 }
 
 /** Reads a stream resource: the buffered events after the URI's `after` (or all) as JSON lines. */
 export async function readStreamResource(
-  deps: Pick<ServerDeps, 'hub'>,
+  deps: Pick<ResourceDeps, 'hub'>,
   def: StreamResourceDef,
   uri: string,
   vars: Record<string, string>,
@@ -185,8 +185,7 @@ export async function readStreamResource(
 ): Promise<ReadResourceResult> {
   try {
     const resolved = resolveStreamUri(def, vars, uri);
-    const request = opts.client ? { ...resolved.request, client: opts.client } : resolved.request;
-    const result = await deps.hub.read(request, {
+    const result = await deps.hub.read(resolved.request, {
       ...(resolved.after !== undefined ? { after: resolved.after } : {}),
       maxEvents: opts.maxEvents,
       maxWaitMs: opts.waitMs ?? RESOURCE_READ_WAIT_MS,
@@ -219,8 +218,8 @@ export async function readStreamResource(
   }
 }
 
-export function registerResources(server: McpServer, config: Config, deps: ServerDeps): void {
-  const { hub, client, logger } = deps;
+export function registerResources(server: McpServer, config: Config, deps: ResourceDeps, port: NotificationPort): void {
+  const { client, logger } = deps;
   const maxChars = config.maxResultTokens * 4;
 
   for (const def of STREAM_RESOURCES) {
@@ -243,21 +242,18 @@ export function registerResources(server: McpServer, config: Config, deps: Serve
           maxChars,
           maxEvents: config.streamBufferEvents,
           signal: ctx.mcpReq.signal,
-          ...(client !== hub.client ? { client } : {}),
         }),
     );
   }
 
-  // 2025-era subscriptions, per connection (this instance): updates go out through the instance, only for the URIs
-  // the client subscribed to. Over stdio the same set holds the URIs of the connection's 2026-07-28 listen streams:
-  // serveStdio routes the instance's notification onto the listen streams that named the URI.
-  const subs = new ResourceSubscriptions(hub, (uri) => server.server.sendResourceUpdated({ uri }), { logger });
-  const legacy = new Map<string, () => void>();
+  // 2025-era subscriptions: this instance's `resources/subscribe`s, held in the client's subscription set until
+  // unsubscribed or the instance closes. (2026-07-28 listen streams are the transport's to add: see the port.)
+  const held = new Map<string, () => void>();
   server.server.setRequestHandler('resources/subscribe', (request) => {
     const uri = request.params.uri;
-    if (!legacy.has(uri)) {
+    if (!held.has(uri)) {
       try {
-        legacy.set(uri, subs.retain([uri], true));
+        held.set(uri, port.subscriptions.retain([uri], true));
       } catch (err) {
         throw readError(err, uri);
       }
@@ -265,34 +261,16 @@ export function registerResources(server: McpServer, config: Config, deps: Serve
     return {};
   });
   server.server.setRequestHandler('resources/unsubscribe', (request) => {
-    legacy.get(request.params.uri)?.();
-    legacy.delete(request.params.uri);
+    held.get(request.params.uri)?.();
+    held.delete(request.params.uri);
     return {};
   });
-  let unbind: (() => void) | undefined;
-  if (deps.listens && deps.notify) bridgeListens(deps.listens, deps.notify, hub, logger);
-  else if (deps.listens) unbind = bindListens(deps.listens, subs);
   const previous = server.server.onclose;
   server.server.onclose = () => {
     previous?.();
-    unbind?.();
-    legacy.clear();
-    subs.close();
+    for (const release of held.values()) release();
+    held.clear();
   };
-}
-
-const bridges = new WeakMap<ListenSource, ResourceSubscriptions>();
-
-/**
- * 2026-07-28 over HTTP: server instances live for one request, so the listen streams of a client (its `listens`)
- * are served by one subscription set per client, publishing through the entry's notifier. Made once per source; it
- * lives as long as the source (the source ending its streams releases the upstream streams).
- */
-function bridgeListens(source: ListenSource, notify: UpdateNotifier, hub: StreamHub, logger: Logger) {
-  if (bridges.has(source)) return;
-  const subs = new ResourceSubscriptions(hub, (uri) => notify.resourceUpdated(uri), { logger });
-  bridges.set(source, subs);
-  bindListens(source, subs);
 }
 
 function flatten(variables: Variables): Record<string, string> {
