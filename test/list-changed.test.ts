@@ -11,7 +11,7 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
 import { closeAll, connectHttp, type HttpServerProcess, keyRouter, startHttp } from './helpers/http.js';
 import { connectStdio, type Era, type McpSession, text } from './helpers/mcp.js';
 
