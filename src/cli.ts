@@ -4,7 +4,9 @@
  *   kernel-mcp [options]              MCP over stdio (default) or --transport http
  *   kernel-mcp simulator [...]        the Kernel API simulator on its own
  */
-import { type Config, ConfigError, loadConfig, usage, wantsHelp } from './config.js';
+import { randomInt } from 'node:crypto';
+import { type Config, ConfigError, loadConfig, usage, wantsHelp, wantsVersion } from './config.js';
+import { selfCommand } from './invocation.js';
 import { KernelClient } from './kernel/client.js';
 import { createLogger, type Logger } from './log.js';
 import { StreamHub } from './resources/hub.js';
@@ -17,30 +19,63 @@ interface Running {
   close(): Promise<void>;
 }
 
+/**
+ * A start-up failure: one line on stderr (what clients such as Claude Desktop show in their server log), then a
+ * non-zero exit.
+ */
 function fail(message: string, code = 2): never {
-  process.stderr.write(`kernel-mcp: ${message}\n`);
+  process.stderr.write(`kernel-mcp: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
   process.exit(code);
+}
+
+/** The simulator's id seed: the one given (reproducible ids), or a new one each run. */
+function simulatorSeed(given: number | undefined): number {
+  return given ?? randomInt(1, 0xffff_ffff);
 }
 
 async function runSimulatorOnly(argv: string[]) {
   const { parseArgs } = await import('node:util');
-  let values: { port?: string; host?: string; 'api-key'?: string };
+  const usageLine = 'Usage: kernel-mcp simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--simulator-seed N]';
+  let values: { port?: string; host?: string; 'api-key'?: string; 'simulator-seed'?: string };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { port: { type: 'string' }, host: { type: 'string' }, 'api-key': { type: 'string' } },
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'api-key': { type: 'string' },
+        'simulator-seed': { type: 'string' },
+      },
     }));
   } catch (err) {
-    fail(`${(err as Error).message}\nUsage: kernel-mcp simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY]`);
+    fail(`${(err as Error).message}. ${usageLine}`);
   }
   const port = Number(values.port ?? 4010);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a number from 0 to 65535');
+  const seedArg = values['simulator-seed'];
+  const seed = seedArg === undefined ? undefined : Number(seedArg);
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 1 || seed > 0xffff_ffff)) {
+    fail('--simulator-seed must be a whole number from 1 to 4294967295');
+  }
+  const host = values.host ?? '127.0.0.1';
   const { startSimulator } = await import('../simulator/index.js');
-  const sim = await startSimulator({
-    host: values.host ?? '127.0.0.1',
-    port,
-    ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
-  });
+  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  try {
+    sim = await startSimulator({
+      host,
+      port,
+      seed: simulatorSeed(seed),
+      ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`port ${port} on ${host} is already in use: pick another with --port`, 1);
+    if (code === 'EACCES') fail(`not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`, 1);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      fail(`cannot listen on ${host}: not an address of this machine (see --host)`, 1);
+    }
+    throw err;
+  }
   process.stdout.write(`Kernel API simulator listening on ${sim.url}\n`);
   process.stdout.write(`Try: curl -H 'Authorization: Bearer any-key' ${sim.url}/browsers\n`);
   const stop = async () => {
@@ -60,6 +95,10 @@ function guardProcess(logger: Logger) {
 async function main() {
   const argv = process.argv.slice(2);
   if (argv[0] === 'simulator') return runSimulatorOnly(argv.slice(1));
+  if (wantsVersion(argv)) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
   if (wantsHelp(argv)) {
     process.stdout.write(`kernel-mcp ${VERSION}\n${usage()}\n`);
     return;
@@ -80,7 +119,7 @@ async function main() {
   if (config.simulate) {
     const { startSimulator } = await import('../simulator/index.js');
     apiKey = `sim_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
-    const sim = await startSimulator({ apiKey });
+    const sim = await startSimulator({ apiKey, seed: simulatorSeed(config.simulatorSeed) });
     baseUrl = sim.url;
     // The simulator also serves the proxy-pool sessions service.
     config = { ...config, proxyPoolUrl: config.proxyPoolUrl ?? sim.url };
@@ -96,9 +135,11 @@ async function main() {
 
   const passthrough = config.transport === 'http' && config.auth === 'passthrough';
   if (!apiKey && !passthrough) {
+    const self = selfCommand();
     fail(
-      'KERNEL_API_KEY is not set. Set it to your Kernel API key (https://dashboard.onkernel.com -> API keys), ' +
-        'e.g. `KERNEL_API_KEY=sk_... npx kernel-mcp`, or run `npx kernel-mcp --simulate` to try it offline.',
+      'KERNEL_API_KEY is not set. Set it to your Kernel API key (https://dashboard.onkernel.com -> API keys) in the ' +
+        `client's config or the environment, e.g. \`KERNEL_API_KEY=sk_... ${self}\`, or try it offline with ` +
+        `\`${self} --simulate\` (in the MCP bundle: the Kernel API key or Simulate setting).`,
       1,
     );
   }
@@ -165,4 +206,8 @@ async function main() {
   process.on('SIGTERM', () => void shutdown());
 }
 
-main().catch((err) => fail(`failed to start: ${(err as Error).stack ?? err}`, 1));
+main().catch((err) => {
+  // The stack only on request: the line says what failed.
+  if (process.env.KERNEL_MCP_LOG_LEVEL === 'debug') process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  fail(`failed to start: ${(err as Error).message ?? err}`, 1);
+});

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { selfCommand } from './invocation.js';
 import { LOG_LEVELS } from './log.js';
 
 export const DEFAULT_BASE_URL = 'https://api.onkernel.com';
@@ -34,6 +35,8 @@ export const ConfigSchema = z.object({
   apiKey: z.string().min(1).optional(),
   baseUrl: z.url({ protocol: /^https?$/ }).default(DEFAULT_BASE_URL),
   simulate: bool.default(false),
+  /** Seed of the simulator's ids: fixed for reproducible runs; by default a new one each run. */
+  simulatorSeed: int(1, 0xffff_ffff).optional(),
   transport: z.enum(['stdio', 'http']).default('stdio'),
   host: z.string().min(1).default('127.0.0.1'),
   port: int(0, 65535).default(3333),
@@ -74,6 +77,11 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
   apiKey: { flag: 'api-key', env: 'KERNEL_API_KEY', help: 'Kernel API key (prefer the environment variable)' },
   baseUrl: { flag: 'base-url', env: 'KERNEL_BASE_URL', help: `Kernel API base URL (default ${DEFAULT_BASE_URL})` },
   simulate: { flag: 'simulate', env: 'KERNEL_MCP_SIMULATE', boolean: true, help: 'run against the built-in simulator' },
+  simulatorSeed: {
+    flag: 'simulator-seed',
+    env: 'KERNEL_MCP_SIMULATOR_SEED',
+    help: "the simulator's id seed (default: new each run)",
+  },
   transport: { flag: 'transport', env: 'KERNEL_MCP_TRANSPORT', help: 'stdio (default) or http' },
   host: { flag: 'host', env: 'KERNEL_MCP_HOST', help: 'HTTP bind address (default 127.0.0.1)' },
   port: { flag: 'port', env: 'KERNEL_MCP_PORT', help: 'HTTP port (default 3333)' },
@@ -131,7 +139,8 @@ export class ConfigError extends Error {
 export function usage(): string {
   const lines = [
     'Usage: kernel-mcp [options]            serve MCP (stdio by default)',
-    '       kernel-mcp simulator [--port 4010] [--host 127.0.0.1]   run the Kernel API simulator alone',
+    '       kernel-mcp simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--simulator-seed N]',
+    '                                       run the Kernel API simulator alone',
     '',
     'Options (each also an environment variable):',
   ];
@@ -139,12 +148,21 @@ export function usage(): string {
     lines.push(`  --${o.flag}${o.boolean ? '' : ' <value>'}`.padEnd(36) + `${o.env.padEnd(34)} ${o.help}`);
   }
   lines.push('  --help'.padEnd(36) + ''.padEnd(34) + ' this text');
+  lines.push('  --version'.padEnd(36) + ''.padEnd(34) + ' print the version and exit');
   return lines.join('\n');
 }
 
 function describeIssue(key: string, message: string): string {
   const o = OPTIONS[key as keyof Config];
   return o ? `--${o.flag} (${o.env}): ${message}` : `${key}: ${message}`;
+}
+
+/**
+ * A value that says nothing: empty, or an MCP bundle placeholder the client left unsubstituted (Claude Desktop passes
+ * `${user_config.toolsets}` literally for an option the user did not set). Such an option is unset.
+ */
+export function isUnsetValue(value: unknown): boolean {
+  return typeof value === 'string' && (value.trim() === '' || /^\$\{user_config\.[^}]*\}$/.test(value.trim()));
 }
 
 /** Parses argv (without node and script) and env into a Config; throws ConfigError naming the bad option. */
@@ -155,25 +173,29 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n\n${usage()}`);
+    throw new ConfigError(`${(err as Error).message} (\`${selfCommand()} --help\` lists every option)`);
   }
   const raw: Record<string, unknown> = {};
   for (const [key, o] of Object.entries(OPTIONS)) {
     const fromFlag = parsed.values[o.flag];
     const fromEnv = env[o.env];
-    if (fromFlag !== undefined) raw[key] = fromFlag;
-    else if (fromEnv !== undefined && fromEnv !== '') raw[key] = fromEnv;
+    if (fromFlag !== undefined && !isUnsetValue(fromFlag)) raw[key] = fromFlag;
+    else if (fromEnv !== undefined && !isUnsetValue(fromEnv)) raw[key] = fromEnv;
   }
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((i) => describeIssue(String(i.path[0] ?? ''), i.message));
-    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   return result.data;
 }
 
 export function wantsHelp(argv: string[]): boolean {
   return argv.includes('--help') || argv.includes('-h');
+}
+
+export function wantsVersion(argv: string[]): boolean {
+  return argv.includes('--version') || argv.includes('-v');
 }
 
 /** A Config for tests and embedding: defaults plus overrides, validated. */

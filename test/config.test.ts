@@ -26,8 +26,33 @@ describe('loadConfig', () => {
     expect(() => loadConfig(['--transport', 'carrier-pigeon'], {})).toThrow(ConfigError);
   });
 
-  it('rejects unknown flags with the usage text', () => {
-    expect(() => loadConfig(['--no-such-flag'], {})).toThrow(/Usage: kernel-mcp/);
+  it('rejects unknown flags in one line that says where the options are', () => {
+    expect(() => loadConfig(['--no-such-flag'], {})).toThrow(
+      /^Unknown option '--no-such-flag'.*--help` lists every option\)$/,
+    );
+  });
+
+  it('treats an empty value or an unsubstituted MCP bundle placeholder as unset', () => {
+    // What Claude Desktop passes for an option the user did not set: `${user_config.<name>}`, literally.
+    const literal = (name: string) => `\${user_config.${name}}`;
+    const env = {
+      KERNEL_MCP_TOOLSETS: literal('toolsets'),
+      KERNEL_MCP_TOOLS: '',
+      KERNEL_MCP_EXCLUDE_TOOLS: ` ${literal('exclude_tools')} `,
+      KERNEL_PROXY_POOL_URL: literal('proxy_pool_url'),
+      KERNEL_MCP_MAX_RESULT_TOKENS: literal('max_result_tokens'),
+      KERNEL_API_KEY: literal('api_key'),
+    };
+    const c = loadConfig(['--output-dir', literal('output_dir')], env);
+    expect(c.toolsets).toBeUndefined();
+    expect(c.tools).toBeUndefined();
+    expect(c.excludeTools).toBeUndefined();
+    expect(c.proxyPoolUrl).toBeUndefined();
+    expect(c.apiKey).toBeUndefined();
+    expect(c.maxResultTokens).toBe(loadConfig([], {}).maxResultTokens);
+    expect(c.outputDir).toBe(loadConfig([], {}).outputDir);
+    // Anything else is a value, checked as usual.
+    expect(() => loadConfig([], { KERNEL_PROXY_POOL_URL: `\${other}` })).toThrow(/--proxy-pool-url/);
   });
 
   it('splits comma lists', () => {

@@ -118,8 +118,9 @@ describe('startup errors', () => {
     const res = start(['--toolsets', 'browsers,brwosers']);
     expect(res.status).not.toBe(0);
     expect(res.stdout).toBe('');
-    expect(res.stderr).toContain('unknown toolset in --toolsets (KERNEL_MCP_TOOLSETS): brwosers');
-    expect(res.stderr).toContain('did you mean browsers');
+    expect(res.stderr).toContain(
+      '--toolsets (KERNEL_MCP_TOOLSETS): unknown toolset brwosers (did you mean browsers?).',
+    );
     for (const s of ['all', 'default', 'browsers', 'computer', 'playwright', 'browser_filesystem', 'api_keys']) {
       expect(res.stderr).toContain(s);
     }
@@ -128,7 +129,7 @@ describe('startup errors', () => {
   it('an unknown tool exits non-zero and lists the valid tools', () => {
     const res = start(['--tools', 'browsers_screenshot']);
     expect(res.status).not.toBe(0);
-    expect(res.stderr).toContain('unknown tool in --tools (KERNEL_MCP_TOOLS): browsers_screenshot');
+    expect(res.stderr).toContain('--tools (KERNEL_MCP_TOOLS): unknown tool browsers_screenshot');
     expect(res.stderr).toContain('browsers_computer_capture_screenshot');
     expect(res.stderr).toContain('profiles_list');
   });

@@ -105,11 +105,18 @@ describe('--toolsets', () => {
 
   it('an unknown toolset is an error that lists the valid names and suggests the closest', () => {
     const msg = errorOf({ toolsets: ['browsers', 'computr'] });
-    expect(msg).toContain('unknown toolset in --toolsets (KERNEL_MCP_TOOLSETS): computr');
-    expect(msg).toContain('did you mean computer');
+    expect(msg).toContain('--toolsets (KERNEL_MCP_TOOLSETS): unknown toolset computr (did you mean computer?).');
     for (const s of [...SPEC_TOOLSETS, 'all', 'default']) expect(msg).toContain(s);
-    // Only the unknown name is reported as unknown.
-    expect(msg.split('\n')[0]).not.toContain('browsers');
+    // One line, and only the unknown name is reported as unknown.
+    expect(msg).not.toContain('\n');
+    expect(msg.split('. Valid toolsets:')[0]).not.toContain('browsers');
+  });
+
+  it('several unknown toolsets each carry their own suggestion', () => {
+    const msg = errorOf({ toolsets: ['computr', 'zzzzzzzz', 'brwsers'] });
+    expect(msg).toMatch(
+      /^--toolsets \(KERNEL_MCP_TOOLSETS\): unknown toolsets computr \(did you mean computer\?\), zzzzzzzz, brwsers \(did you mean browsers\?\)\. Valid toolsets: all, default, /,
+    );
   });
 
   it('proxy_pool_sessions without its service URL says what to set', () => {
@@ -148,10 +155,11 @@ describe('--tools and --exclude-tools', () => {
 
   it('an unknown tool name is an error that lists the valid names, by toolset', () => {
     const msg = errorOf({ tools: ['browsers_craete'] });
-    expect(msg).toContain('unknown tool in --tools (KERNEL_MCP_TOOLS): browsers_craete');
-    expect(msg).toContain('did you mean browsers_create');
+    expect(msg).toContain('--tools (KERNEL_MCP_TOOLS): unknown tool browsers_craete (did you mean browsers_create?).');
     for (const t of operationTools) expect(msg).toContain(t.name);
-    expect(errorOf({ excludeTools: ['nope_tool'] })).toContain('--exclude-tools (KERNEL_MCP_EXCLUDE_TOOLS): nope_tool');
+    expect(errorOf({ excludeTools: ['nope_tool'] })).toContain(
+      '--exclude-tools (KERNEL_MCP_EXCLUDE_TOOLS): unknown tool nope_tool',
+    );
   });
 });
 

@@ -84,7 +84,7 @@ export const STREAM_RESOURCES: readonly StreamResourceDef[] = [
     query: [],
     title: 'Filesystem watch events',
     description:
-      'CREATE/WRITE/DELETE/RENAME events of a filesystem watch on the browser (browsers_fs_watch), as JSON lines of `{seq, data}`.' +
+      'CREATE/WRITE/DELETE/RENAME events of a filesystem watch on the browser (started with browsers_fs_watch_start), as JSON lines of `{seq, data}`.' +
       AFTER_HINT,
     parent: 'browsers',
     listable: false,

@@ -9,7 +9,8 @@
  * 5. with `--dynamic`, the server lists three meta-tools (dynamic.ts) that search, describe and call the operations
  *    enabled by 1-4, instead of one tool per operation.
  *
- * An unknown toolset or tool name is a SelectionError that lists the valid names (the CLI prints it and exits).
+ * An unknown toolset or tool name is a SelectionError, one line that lists the valid names (the CLI prints it and
+ * exits).
  */
 import type { Config } from '../config.js';
 import type { ToolDefinition } from './define.js';
@@ -103,19 +104,24 @@ export function closest(input: string, valid: readonly string[]): string | undef
   return best !== undefined && bestScore <= Math.max(3, input.length / 3) ? best : undefined;
 }
 
-function suggestions(unknown: string[], valid: readonly string[]): string {
-  const hints = unknown.map((u) => [u, closest(u, valid)] as const).filter(([, c]) => c);
-  return hints.length ? ` (did you mean ${hints.map(([u, c]) => `${c} for ${u}`).join(', ')}?)` : '';
+/** The unknown names, each followed by the closest valid one: `computr (did you mean computer?), zzz`. */
+function withSuggestions(unknown: string[], valid: readonly string[]): string {
+  return unknown
+    .map((u) => {
+      const c = closest(u, valid);
+      return c ? `${u} (did you mean ${c}?)` : u;
+    })
+    .join(', ');
 }
 
-/** Every tool name, grouped by toolset: the list an unknown-name error shows. */
+/** Every tool name, grouped by toolset, on one line: the list an unknown-name error shows. */
 function toolList(all: readonly ToolDefinition[]): string {
-  const lines: string[] = [];
+  const groups: string[] = [];
   for (const set of toolsetsOf(all).sort()) {
     const names = all.filter((t) => t.toolset === set).map((t) => t.name);
-    lines.push(`  ${set}: ${names.join(', ')}`);
+    groups.push(`${set}: ${names.join(', ')}`);
   }
-  return lines.join('\n');
+  return groups.join('; ');
 }
 
 function checkTools(config: Config, names: readonly string[], all: readonly ToolDefinition[], option: string) {
@@ -127,8 +133,8 @@ function checkTools(config: Config, names: readonly string[], all: readonly Tool
   if (reasons.length) throw new SelectionError(`${option}: ${reasons.join(' ')}`);
   if (missing.length === 0) return;
   throw new SelectionError(
-    `unknown tool${missing.length > 1 ? 's' : ''} in ${option}: ${missing.join(', ')}${suggestions(missing, valid)}.\n` +
-      `Valid tools, by toolset:\n${toolList(all)}`,
+    `${option}: unknown tool${missing.length > 1 ? 's' : ''} ${withSuggestions(missing, valid)}. ` +
+      `Valid tools, by toolset: ${toolList(all)}.`,
   );
 }
 
@@ -143,8 +149,8 @@ function enabledToolsets(config: Config, all: readonly ToolDefinition[]): Set<st
   if (reasons.length) throw new SelectionError(`--toolsets (KERNEL_MCP_TOOLSETS): ${reasons.join(' ')}`);
   if (missing.length) {
     throw new SelectionError(
-      `unknown toolset${missing.length > 1 ? 's' : ''} in --toolsets (KERNEL_MCP_TOOLSETS): ${missing.join(', ')}` +
-        `${suggestions(missing, valid)}.\nValid toolsets: ${valid.join(', ')}.`,
+      `--toolsets (KERNEL_MCP_TOOLSETS): unknown toolset${missing.length > 1 ? 's' : ''} ` +
+        `${withSuggestions(missing, valid)}. Valid toolsets: ${valid.join(', ')}.`,
     );
   }
   const sets = new Set<string>();

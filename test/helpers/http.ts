@@ -9,7 +9,7 @@ import { createServer as createHttpServer, request as httpRequest } from 'node:h
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type AnyClient, assertBuilt, CLI, type Era, type McpSession, wrapClient } from './mcp.js';
+import { type AnyClient, assertBuilt, baseEnv, CLI, type Era, type McpSession, wrapClient } from './mcp.js';
 
 export interface HttpServerProcess {
   /** The MCP endpoint, e.g. http://127.0.0.1:41234/mcp */
@@ -28,15 +28,6 @@ export interface StartHttpOptions {
   env?: Record<string, string>;
   /** How long to wait for the ready line. */
   timeoutMs?: number;
-}
-
-function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT', 'NODE_OPTIONS']) {
-    const v = process.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  return { ...env, KERNEL_MCP_LOG_LEVEL: 'debug', ...extra };
 }
 
 /** Spawns `kernel-mcp --transport http --port 0 ...args` and resolves once it is listening. */

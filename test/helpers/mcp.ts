@@ -62,13 +62,17 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
-function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
+/** The seed the spawned servers' simulators use, so a failing run's ids repeat (a user's run gets a new one). */
+export const TEST_SIMULATOR_SEED = '20261201';
+
+/** The environment a spawned CLI gets: the few variables a process needs, debug logs and the pinned seed. */
+export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT', 'NODE_OPTIONS']) {
     const v = process.env[k];
     if (v !== undefined) env[k] = v;
   }
-  return { ...env, KERNEL_MCP_LOG_LEVEL: 'debug', ...extra };
+  return { ...env, KERNEL_MCP_LOG_LEVEL: 'debug', KERNEL_MCP_SIMULATOR_SEED: TEST_SIMULATOR_SEED, ...extra };
 }
 
 /** Spawns the built CLI over stdio and connects a client of the given era. */
