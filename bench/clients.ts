@@ -121,6 +121,7 @@ export function inProcessServer(options: InProcessOptions): InProcessServer {
     localFiles: false,
     simulated: false,
     selection: selectTools(config),
+    skills: null,
   };
   const port = new TenantPort(hub, logger);
   const handler = createMcpHandler(() => createServer(config, deps, port), { bus: port.bus });

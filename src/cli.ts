@@ -86,6 +86,15 @@ async function runSimulatorOnly(argv: string[]) {
   process.on('SIGTERM', stop);
 }
 
+async function runSkillsCommand(argv: string[]) {
+  if (argv[0] !== 'export' || argv.length !== 2 || argv[1]?.startsWith('-')) {
+    fail('usage: kernel-mcp skills export DIR   (writes every shipped skill folder into DIR)');
+  }
+  const { exportSkills } = await import('./skills/catalog.js');
+  const names = await exportSkills(argv[1] as string);
+  process.stdout.write(`Wrote ${names.length} skills to ${argv[1]}: ${names.join(', ')}\n`);
+}
+
 function guardProcess(logger: Logger) {
   // Nothing a client sends may take the process down: log what escaped and keep serving.
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { reason: String(reason) }));
@@ -95,6 +104,7 @@ function guardProcess(logger: Logger) {
 async function main() {
   const argv = process.argv.slice(2);
   if (argv[0] === 'simulator') return runSimulatorOnly(argv.slice(1));
+  if (argv[0] === 'skills') return runSkillsCommand(argv.slice(1));
   if (wantsVersion(argv)) {
     process.stdout.write(`${VERSION}\n`);
     return;
@@ -158,6 +168,11 @@ async function main() {
     logger,
   });
   closers.push(() => hub.close());
+  let skills: ServerDeps['skills'] = null;
+  if (!config.noSkills) {
+    const { loadSkillCatalog } = await import('./skills/catalog.js');
+    skills = await loadSkillCatalog();
+  }
   const deps: ServerDeps = {
     client,
     hub,
@@ -165,6 +180,7 @@ async function main() {
     localFiles: config.transport === 'stdio',
     simulated: config.simulate,
     selection,
+    skills,
   };
   const target = config.simulate ? `the built-in simulator at ${baseUrl} (SIMULATED)` : baseUrl;
 

@@ -68,6 +68,8 @@ export const ConfigSchema = z.object({
   sessionIdleMs: int(1000, 86_400_000).default(30 * 60_000),
   maxBodyBytes: int(1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
   maxConcurrentRequests: int(1, 100_000).default(256),
+  /** Serve no skills (skill:// resources and the Skills extension); prompts stay. */
+  noSkills: bool.default(false),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -130,6 +132,7 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     env: 'KERNEL_MCP_MAX_CONCURRENT_REQUESTS',
     help: 'HTTP requests served at once',
   },
+  noSkills: { flag: 'no-skills', env: 'KERNEL_MCP_NO_SKILLS', boolean: true, help: 'serve no skill:// skills' },
 };
 
 export class ConfigError extends Error {
@@ -141,6 +144,7 @@ export function usage(): string {
     'Usage: kernel-mcp [options]            serve MCP (stdio by default)',
     '       kernel-mcp simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--simulator-seed N]',
     '                                       run the Kernel API simulator alone',
+    '       kernel-mcp skills export DIR        write the shipped skills to DIR (for file-based skill loaders)',
     '',
     'Options (each also an environment variable):',
   ];

@@ -5,12 +5,14 @@
  * come in `deps`). The transport's notification port is how list changes and resource updates reach the client.
  */
 import { McpServer } from '@modelcontextprotocol/server';
+import type { SkillCatalog } from '@modelcontextprotocol/server/ext/skills';
 import type { Config } from './config.js';
 import type { KernelClient } from './kernel/client.js';
 import type { Logger } from './log.js';
 import type { StreamHub } from './resources/hub.js';
 import { registerResources } from './resources/index.js';
 import type { NotificationPort } from './resources/notifications.js';
+import { registerPrompts } from './skills/prompts.js';
 import { registerTools, type ToolDefinition } from './tools/define.js';
 import type { Selection } from './tools/selection.js';
 import { VERSION } from './version.js';
@@ -24,6 +26,8 @@ export interface ServerDeps {
   simulated: boolean;
   /** The tool selection, computed once per process (selectTools validates names). */
   selection: Selection;
+  /** The shipped skills, loaded once per process; null with --no-skills. */
+  skills: SkillCatalog | null;
 }
 
 export function instructions(config: Config, simulated: boolean): string {
@@ -38,6 +42,11 @@ export function instructions(config: Config, simulated: boolean): string {
   lines.push(
     'Lists page with limit/offset and answer {items, has_more, next_offset}. Stream tools and kernel:// resources take a cursor (`after`) and return the next one.',
   );
+  if (!config.noSkills) {
+    lines.push(
+      'How-to guides: the skill:// skills (browser automation, logins, debugging, deploying, proxies) and the kernel-concepts and debug-browser-session prompts.',
+    );
+  }
   if (simulated) {
     lines.unshift('SIMULATED: this server talks to the built-in Kernel API simulator, not the real Kernel API.');
   }
@@ -91,5 +100,7 @@ export function createServer(config: Config, deps: ServerDeps, port: Notificatio
     listChangeAnnouncer(port, deps.logger),
   );
   registerResources(server, config, deps, port);
+  registerPrompts(server, deps);
+  deps.skills?.attach(server);
   return server;
 }

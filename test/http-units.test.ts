@@ -178,7 +178,15 @@ describe('TenantRegistry', () => {
     const hub = new StreamHub(client, { bufferEvents: 10, bufferBytes: 1 << 16, idleMs: 60_000 });
     return new TenantRegistry({
       config,
-      deps: { client, hub, logger: silentLogger, localFiles: false, simulated: false, selection: selectTools(config) },
+      deps: {
+        client,
+        hub,
+        logger: silentLogger,
+        localFiles: false,
+        simulated: false,
+        selection: selectTools(config),
+        skills: null,
+      },
       logger: silentLogger,
       maxTenants,
       idleMs: 1000,
@@ -269,6 +277,7 @@ describe('startHttpServer in process', () => {
       localFiles: false,
       simulated: false,
       selection,
+      skills: null,
     });
     try {
       const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
