@@ -118,12 +118,30 @@ function parseBoolField(value: string | undefined, field: string): boolean | und
   throw badRequest(`${field} must be true or false`);
 }
 
+/**
+ * An object field sent in bracket notation (`source[type]`, `source[auth][method]`: how the SDKs and kernel-mcp
+ * encode nested multipart fields), as the JSON text a `source` part would carry; undefined when absent.
+ */
+function bracketObject(parts: Part[], name: string): string | undefined {
+  const prefix = `${name}[`;
+  const fields = parts.filter((p) => p.name.startsWith(prefix) && p.name.endsWith(']'));
+  if (fields.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const part of fields) {
+    const keys = part.name.slice(prefix.length, -1).split('][');
+    let node = out;
+    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[keys[keys.length - 1] as string] = part.data.toString('utf8');
+  }
+  return JSON.stringify(out);
+}
+
 function postDeployment(ctx: Ctx): Reply {
   const { sim } = ctx;
   const parts = ctx.body as Part[];
   const file = partFile(parts, 'file');
   const entrypoint = partText(parts, 'entrypoint_rel_path');
-  const sourceText = partText(parts, 'source');
+  const sourceText = partText(parts, 'source') ?? bracketObject(parts, 'source');
   const version = partText(parts, 'version') ?? 'latest';
   const region = partText(parts, 'region') ?? REGION;
   if (region !== REGION) throw badRequest(`region must be "${REGION}"`);

@@ -4,14 +4,16 @@
  * finds and reads the same files as skill:// resources; prompts/list, prompts/get and argument completion work in
  * both eras, over stdio and HTTP. --no-skills turns the skills off and keeps the prompts.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkillsClient } from '@modelcontextprotocol/client/ext/skills';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { connectHttp, type HttpServerProcess, startHttp } from './helpers/http.js';
-import { connectStdio, ERAS, type Era, type McpSession, ROOT } from './helpers/mcp.js';
-import { shippedSkills } from './helpers/skills.js';
+import { CLI, connectStdio, ERAS, type Era, type McpSession, ROOT } from './helpers/mcp.js';
+import { shippedSkills, skillFiles } from './helpers/skills.js';
 
 const SKILLS = shippedSkills();
 
@@ -123,5 +125,29 @@ describe('--no-skills', () => {
     } finally {
       await mcp.close();
     }
+  });
+});
+
+describe('kernel-mcp skills export DIR', () => {
+  it('writes every skill folder, byte for byte, for file-based skill loaders', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'kernel-mcp-skills-')), 'out');
+    const out = execFileSync(process.execPath, [CLI, 'skills', 'export', dir], { encoding: 'utf8' });
+    expect(out).toContain(`Wrote ${SKILLS.length} skills`);
+    for (const name of SKILLS) {
+      for (const file of skillFiles(name)) {
+        const rel = file.path.slice(join(ROOT, 'skills').length);
+        expect(readFileSync(join(dir, rel), 'utf8'), rel).toBe(file.text);
+      }
+    }
+  });
+
+  it('refuses a call without a folder, naming the usage', () => {
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [CLI, 'skills', 'export'], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      stderr = String((err as { stderr?: string }).stderr);
+    }
+    expect(stderr).toContain('usage: kernel-mcp skills export DIR');
   });
 });
