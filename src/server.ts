@@ -82,7 +82,12 @@ export function createServer(config: Config, deps: ServerDeps, port: Notificatio
   const server = new McpServer(
     { name: 'kernel-mcp', title: 'Kernel', version: VERSION },
     {
-      capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: true } },
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { subscribe: true, listChanged: true },
+        // The prompts are built from the shipped skills: their list never changes while the process runs.
+        prompts: { listChanged: false },
+      },
       instructions: instructions(config, deps.simulated),
       cacheHints: {
         'tools/list': { ttlMs: 300_000, cacheScope: 'private' },
