@@ -130,7 +130,10 @@ function bracketObject(parts: Part[], name: string): string | undefined {
   for (const part of fields) {
     const keys = part.name.slice(prefix.length, -1).split('][');
     let node = out;
-    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    for (const key of keys.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
     node[keys[keys.length - 1] as string] = part.data.toString('utf8');
   }
   return JSON.stringify(out);
