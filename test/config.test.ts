@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     const c = loadConfig([], {});
     expect(c.baseUrl).toBe('https://api.onkernel.com');
     expect(c.transport).toBe('stdio');
-    expect(c.timeoutMs).toBeLessThan(120_000);
+    expect(c.timeoutMs).toBe(60_000);
     expect(c.includeDeprecated).toBe(false);
   });
 

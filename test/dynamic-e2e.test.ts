@@ -86,11 +86,27 @@ describe.each(ERAS)('--dynamic over stdio (%s client)', (era) => {
     expect(first?.name).toBe('browsers_computer_capture_screenshot');
   });
 
-  it('reaches every operation the direct listing has', async () => {
+  it('reaches every operation the direct listing has, by name', async () => {
     const res = await dynamic.call('kernel_search_operations', {});
-    const overview = res.structuredContent as { toolsets: { operations: number }[] };
+    const overview = res.structuredContent as { toolsets: { toolset: string; operations: number }[] };
     const listed = await direct.listTools();
-    expect(overview.toolsets.reduce((n, t) => n + t.operations, 0)).toBe(listed.length);
+    // Each toolset's name lists exactly its operations; together they are the direct listing, name for name.
+    const reached: string[] = [];
+    for (const { toolset, operations } of overview.toolsets) {
+      const found = await dynamic.call('kernel_search_operations', { query: toolset, limit: 200 });
+      expect(found.isError, text(found)).toBeFalsy();
+      const body = found.structuredContent as { results: { name: string; toolset: string }[] };
+      const names = body.results.filter((r) => r.toolset === toolset).map((r) => r.name);
+      expect(names, toolset).toHaveLength(operations);
+      reached.push(...names);
+    }
+    expect(reached.sort()).toEqual(listed.map((t) => t.name as string).sort());
+    // And each one is callable by that name: describe answers the very schema its direct tool publishes.
+    for (const tool of listed) {
+      const described = await dynamic.call('kernel_describe_operation', { name: tool.name as string });
+      expect(described.isError, `${tool.name}: ${text(described)}`).toBeFalsy();
+      expect((described.structuredContent as { input_schema: unknown }).input_schema).toEqual(tool.inputSchema);
+    }
   });
 
   it('describe returns the input schema the direct tool publishes', async () => {

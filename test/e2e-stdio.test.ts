@@ -137,18 +137,21 @@ describe.each(ERAS)('stdio end to end (%s client)', (era) => {
   it('rejects invalid arguments with the field and sends no request', async () => {
     sim.resetRequests();
     const cases: [string, Record<string, unknown>, RegExp][] = [
-      ['browsers_computer_click_mouse', { id: 'b', x: 'left', y: 1 }, /x/],
-      ['browsers_computer_click_mouse', { id: 'b', y: 1 }, /x/],
-      ['browsers_list', { limit: 1000 }, /limit/],
-      ['browsers_list', { status: 'sleeping' }, /status/],
-      ['browsers_retrieve', { id: 'b', unknown_field: 1 }, /unknown_field/],
-      ['browsers_fs_write_file', { id: 'b', path: '/x', content: '%%%not base64%%%' }, /content/],
-      ['browsers_fs_write_file', { id: 'b', path: 'relative/path', content: 'aGk=' }, /path/],
+      // The field as a word of its own (a bare /x/ would match "expected" in any message), then why it failed.
+      ['browsers_computer_click_mouse', { id: 'b', x: 'left', y: 1 }, /\bx\b.*\bnumber\b/],
+      ['browsers_computer_click_mouse', { id: 'b', y: 1 }, /\bx\b/],
+      ['browsers_list', { limit: 1000 }, /\blimit\b.*\b100\b/],
+      ['browsers_list', { status: 'sleeping' }, /\bstatus\b.*\bactive\b/],
+      ['browsers_retrieve', { id: 'b', unknown_field: 1 }, /\bunknown_field\b/],
+      ['browsers_fs_write_file', { id: 'b', path: '/x', content: '%%%not base64%%%' }, /\bcontent\b.*base64/],
+      ['browsers_fs_write_file', { id: 'b', path: 'relative/path', content: 'aGk=' }, /\bpath\b/],
     ];
     for (const [tool, args, field] of cases) {
       const res = await mcp.call(tool, args);
       expect(res.isError, `${tool} ${JSON.stringify(args)}`).toBe(true);
       expect(text(res)).toMatch(field);
+      // Only the named field is blamed: a valid neighbour is not.
+      if (tool === 'browsers_computer_click_mouse') expect(text(res)).not.toMatch(/\by\b/);
     }
     expect(sim.requests).toHaveLength(0);
   });

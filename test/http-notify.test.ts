@@ -218,7 +218,8 @@ describe('passthrough: updates stay with the key that caused them', () => {
       // B names the same URI; in B's account that browser does not exist, so nothing of B's ever changes there.
       const subB = await cb.listen({ resourceSubscriptions: [uri] });
       // B's own stream (a browser its account lacks) ends at once, which is an update of B's; let that pass.
-      await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < 300 && seenByB.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(seenByB).toEqual([uri]);
       seenByB.length = 0;
       const updatedA = waitFor<string>((resolve) => {
         ca.setNotificationHandler('notifications/resources/updated', (n) => {

@@ -6,6 +6,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, type HttpServerProcess, INITIALIZE, legacyPost, sessionIdOf, startHttp } from './helpers/http.js';
 
+/** Polls until `check` holds: the server's own log says when a session expired, so no test sleeps past a timer. */
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await sleep(50);
+  }
+}
+
+const count = (text: string, what: string) => text.split(what).length - 1;
+/** The number of live legacy sessions, from the server's latest debug line about one opening or closing. */
+const liveSessions = (stderr: string) =>
+  Number([...stderr.matchAll(/legacy session (?:opened|closed) .*"sessions":(\d+)/g)].at(-1)?.[1] ?? 0);
+
 describe('legacy session lifetime and the concurrency bound', () => {
   let srv: HttpServerProcess;
   beforeAll(async () => {
@@ -19,7 +33,8 @@ describe('legacy session lifetime and the concurrency bound', () => {
     const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
     const ok = await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
     expect(ok.status).toBe(200);
-    await sleep(2500);
+    const expired = count(srv.stderr(), 'legacy session expired');
+    await until(() => count(srv.stderr(), 'legacy session expired') > expired, 'the idle session to expire');
     const gone = await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { 'mcp-session-id': sid });
     expect(gone.status).toBe(404);
   });
@@ -46,6 +61,10 @@ describe('legacy session lifetime and the concurrency bound', () => {
   });
 
   it('keeps a session with an open GET stream alive past the idle time', async () => {
+    // Start from no sessions, so the one that expires next is the idle control opened here.
+    await until(() => liveSessions(srv.stderr()) === 0, 'the earlier sessions to expire');
+    // The control is opened first: the stream below is the one request the bound lets in while it is open.
+    const control = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
     const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
     const controller = new AbortController();
     const stream = await fetch(srv.url, {
@@ -53,7 +72,9 @@ describe('legacy session lifetime and the concurrency bound', () => {
       signal: controller.signal,
     });
     expect(stream.status).toBe(200);
-    await sleep(2500);
+    const expired = count(srv.stderr(), 'legacy session expired');
+    await until(() => count(srv.stderr(), 'legacy session expired') > expired, 'the idle control session to expire');
+    expect(liveSessions(srv.stderr())).toBe(1);
     controller.abort();
     let status = 0;
     for (let i = 0; i < 50 && (status === 0 || status === 503); i++) {
@@ -61,6 +82,8 @@ describe('legacy session lifetime and the concurrency bound', () => {
       status = (await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { 'mcp-session-id': sid })).status;
     }
     expect(status).toBe(200);
+    const gone = await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { 'mcp-session-id': control });
+    expect(gone.status).toBe(404);
   });
 });
 
@@ -75,11 +98,12 @@ describe('graceful shutdown', () => {
       expect(stream.status).toBe(200);
       const drained = (async () => {
         const reader = stream.body!.getReader();
+        // A graceful end finishes the response; a process that dies or resets the socket makes the read throw.
         try {
           while (!(await reader.read()).done) {}
           return 'ended';
-        } catch {
-          return 'ended';
+        } catch (err) {
+          return `broken: ${err instanceof Error ? err.message : String(err)}`;
         }
       })();
       srv.proc.kill('SIGTERM');

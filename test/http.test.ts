@@ -4,6 +4,7 @@
  * DELETE of a legacy session, the ready message, and the startup refusals.
  */
 import { spawnSync } from 'node:child_process';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator/index.js';
 import {
@@ -20,6 +21,18 @@ import {
 import { CLI, ERAS, type McpSession, text } from './helpers/mcp.js';
 
 const TOKEN = 'tok_http_e2e_0123456789abcdef';
+
+/** The status and headers of a response, without waiting for its body (a GET stream that was let in never ends). */
+function headOf(url: string, method: string, headers: Record<string, string>, body?: string) {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      req.destroy();
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 const KEY = 'sk_http_e2e_server_key_0123456789';
 
 describe('HTTP with a token (both eras)', () => {
@@ -110,6 +123,42 @@ describe('HTTP with a token (both eras)', () => {
     });
     expect(local.status).toBe(200);
     expect(local.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+  });
+
+  it('refuses a foreign Host or Origin on every method, not only POST', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}`, 'mcp-protocol-version': '2025-11-25' };
+    const fresh = async () => sessionIdOf(await legacyPost(srv.url, INITIALIZE, auth));
+    const foreign: Record<string, string>[] = [
+      { host: `evil.example:${srv.port}` },
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+    ];
+    for (const method of ['GET', 'DELETE', 'OPTIONS', 'POST']) {
+      for (const bad of foreign) {
+        const sid = await fresh();
+        const headers = { ...auth, 'mcp-session-id': sid, accept: 'application/json, text/event-stream', ...bad };
+        const body = method === 'POST' ? JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) : undefined;
+        const res = await headOf(
+          srv.url,
+          method,
+          body ? { ...headers, 'content-type': 'application/json' } : headers,
+          body,
+        );
+        expect(res.status, `${method} with ${JSON.stringify(bad)}`).toBe(403);
+        expect(res.headers['access-control-allow-origin']).toBeUndefined();
+        // The refused request did nothing: the session is still there.
+        const still = await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { ...auth, 'mcp-session-id': sid });
+        expect(still.status, `${method} with ${JSON.stringify(bad)} ended the session`).toBe(200);
+      }
+    }
+    // The same requests from home are served: DELETE ends the session, OPTIONS answers the preflight.
+    const sid = await fresh();
+    const home = { ...auth, 'mcp-session-id': sid, origin: 'http://localhost:5173' };
+    expect((await rawRequest(srv.url, { method: 'OPTIONS', headers: home })).status).toBe(204);
+    expect((await rawRequest(srv.url, { method: 'DELETE', headers: home })).status).toBe(200);
+    expect(
+      (await legacyPost(srv.url, { id: 4, method: 'tools/list' }, { ...auth, 'mcp-session-id': sid })).status,
+    ).toBe(404);
   });
 
   it('refuses an oversized body with 413, declared or streamed', async () => {

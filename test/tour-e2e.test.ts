@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeZip } from '../simulator/zip.js';
 import { operations } from '../src/generated/kernel-operations.gen.js';
 import { connectStdio, type McpSession, type ToolResult, text } from './helpers/mcp.js';
+import { responseSchema, validateAgainst } from './helpers/simulator-spec.js';
 
 let mcp: McpSession;
 let listed: string[] = [];
@@ -23,12 +24,40 @@ const name = (operationId: string) => {
 // biome-ignore lint/suspicious/noExplicitAny: tool results are arbitrary JSON that the test reads freely.
 type Json = Record<string, any>;
 
-/** Calls a tool by its name or operationId and requires success. */
+/** The spec's schema for an operation's JSON success answer (the first 2xx that declares one). */
+function successSchema(operationId: string): Json | undefined {
+  for (const status of [200, 201, 202]) {
+    const schema = responseSchema(operationId, status, 'application/json');
+    if (schema) return schema;
+  }
+  return undefined;
+}
+
+/**
+ * Calls a tool by its name or operationId and requires success, and that the answer is the API's own: a JSON answer
+ * is structured content that matches the spec's response schema (a list: `{items, has_more, next_offset}` whose
+ * items match), with the same value as its text.
+ */
 async function ok(tool: string, args: Record<string, unknown> = {}): Promise<Json> {
   const n = tool.includes('_') ? tool : name(tool);
   const res = await mcp.call(n, args);
   called.add(n);
   expect(res.isError, `${n}: ${text(res)}`).toBeFalsy();
+  const row = operations.find((r) => r.name === n);
+  if (row?.answer.kind === 'json') {
+    const body = res.structuredContent as Json;
+    expect(body, `${n} answered no structured content`).toBeTypeOf('object');
+    expect(JSON.parse(text(res)), `${n}: text and structured content differ`).toEqual(body);
+    const schema = successSchema(row.operationId);
+    if (row.answer.list) {
+      expect(Array.isArray(body.items) && typeof body.has_more === 'boolean', `${n}: ${text(res)}`).toBe(true);
+      if (schema?.items) {
+        for (const item of body.items) expect(validateAgainst(schema.items, item, `${n} item`), n).toBeUndefined();
+      }
+    } else if (schema) {
+      expect(validateAgainst(schema, body, n), n).toBeUndefined();
+    }
+  }
   return (res.structuredContent ?? {}) as Json;
 }
 

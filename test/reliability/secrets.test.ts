@@ -21,7 +21,11 @@ const S = secretsFor('secrets');
 /** A Kernel key a passthrough client sends (the server never holds it). */
 const CLIENT_KEY = 'sk_live_rel_passthrough_Cl13ntK3y0123456789';
 const PROVIDER_TOKEN = 'ops_rel_Pr0v1d3rT0k3n_abcdefghijklmnop';
-const ALL = [...Object.values(S), CLIENT_KEY, PROVIDER_TOKEN];
+/** Each secret kind its own value, so one tool's redaction cannot hide a missing registration in another. */
+const POOL_PASSWORD = 'pw_rel_pool_Pr0xyP00lPa55!0123';
+const BULK_PASSWORD = 'pw_rel_bulk_Pr0xyP00lBu1k!4567';
+const EXCHANGE_CODE = 'hoc_rel_Exch4ng3C0d3_0123456789';
+const ALL = [...Object.values(S), CLIENT_KEY, PROVIDER_TOKEN, POOL_PASSWORD, BULK_PASSWORD, EXCHANGE_CODE];
 const seen = new Seen(ALL);
 
 /** Answers with whatever it was sent; records every secret it saw come in, to prove the echo is real. */
@@ -101,9 +105,21 @@ const CALLS: [string, Record<string, unknown>][] = [
       host: 'proxy.example',
       port: 8080,
       username: 'u',
-      password: S.proxyPassword,
+      password: POOL_PASSWORD,
     },
   ],
+  [
+    'proxy_pool_sessions_bulk_create',
+    {
+      workspace_id: 'AAAAAAAAAAAAAAAAAAAAAA==',
+      pool_id: 'AQEBAQEBAQEBAQEBAQEBAQ==',
+      provider_id: 'AgICAgICAgICAgICAgICAg==',
+      sessions: [
+        { token: 'rot-1', scheme: 'http', host: 'proxy.example', port: 8080, username: 'u', password: BULK_PASSWORD },
+      ],
+    },
+  ],
+  ['auth_connections_exchange', { id: 'ac1', code: EXCHANGE_CODE }],
   ['browsers_telemetry_stream', { id: 'b1', max_seconds: 2 }],
 ];
 
