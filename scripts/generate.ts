@@ -4,13 +4,28 @@
  *   npm run generate            writes src/generated/kernel-operations.gen.ts and the README tool table
  *   npm run check:generated     regenerates into memory and fails on any difference
  *
- * Rows are data; behaviour lives in hand-written code (src/tools/operations.ts) that reads them.
+ * Rows are data: the spec plus the reviewed policy in scripts/policy.ts (checked against the spec first); behaviour
+ * lives in hand-written code (src/tools/operations.ts, src/resources/) that reads them. The table is formatted by
+ * biome here, so `check:generated` compares what `npm run format` would leave.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import type { OperationRow } from '../src/kernel/operation.js';
+import { checkPolicy, checkSynonyms, type Spec, specOperations } from './lib/policy-check.js';
 import { emitZod, type JsonSchema, type SchemaContext, sentences, shortDescription } from './lib/zod-emitter.js';
+import * as policy from './policy.js';
+import {
+  AFTER_HINT,
+  DEFAULT_TOOLSETS,
+  OPERATIONS,
+  PARENTS,
+  SEARCH_SYNONYMS,
+  type StreamPolicy,
+  TOOLSETS,
+} from './policy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const specPath = join(root, 'spec/kernel-openapi.yml');
@@ -19,71 +34,6 @@ const readmePath = join(root, 'README.md');
 const snapshotPath = join(root, 'test/__snapshots__/tools.json');
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
-
-/** Spec tag -> toolset. snake_case of the tag, except where the tag names a sub-area of browsers. */
-const TOOLSETS: Record<string, string> = {
-  Browsers: 'browsers',
-  'Browser Computer Controls': 'computer',
-  'Browser Playwright': 'playwright',
-  'Browser Filesystem': 'browser_filesystem',
-  'Browser Processes': 'processes',
-  'Browser Logs': 'logs',
-  'Browser Telemetry': 'telemetry',
-  'Browser Replays': 'replays',
-  Profiles: 'profiles',
-  Extensions: 'extensions',
-  Proxies: 'proxies',
-  'Browser Pools': 'browser_pools',
-  Deployments: 'deployments',
-  Apps: 'apps',
-  Invocations: 'invocations',
-  'Auth Connections': 'auth_connections',
-  'Managed Auth': 'managed_auth',
-  Credentials: 'credentials',
-  'Credential Providers': 'credential_providers',
-  Projects: 'projects',
-  'API Keys': 'api_keys',
-};
-
-/**
- * Reviewed names for operations that have no JavaScript code sample. Kept in the style of the SDK names.
- * The deprecated /projects* routes get a `legacy_` prefix: their natural names belong to the /org/projects tools.
- */
-const NAME_OVERRIDES: Record<string, string> = {
-  postAuthConnectionsExchange: 'auth_connections_exchange',
-  postAgentsAuth: 'agents_auth_create',
-  getAgentsAuth: 'agents_auth_list',
-  postAgentsAuthInvocations: 'agents_auth_invocations_create',
-  getAgentsAuthById: 'agents_auth_retrieve',
-  deleteAgentsAuthById: 'agents_auth_delete',
-  getAgentsAuthInvocationsInvocationId: 'agents_auth_invocations_retrieve',
-  postAgentsAuthInvocationsExchange: 'agents_auth_invocations_exchange',
-  postAgentsAuthInvocationsSubmit: 'agents_auth_invocations_submit',
-  getProjects: 'legacy_projects_list',
-  postProjects: 'legacy_projects_create',
-  getProjectsId: 'legacy_projects_retrieve',
-  patchProjectsId: 'legacy_projects_update',
-  deleteProjectsId: 'legacy_projects_delete',
-  getProjectLimits: 'legacy_projects_limits_retrieve',
-  patchProjectLimits: 'legacy_projects_limits_update',
-  listApiKeys: 'api_keys_list',
-  postApiKeys: 'api_keys_create',
-  getApiKeysById: 'api_keys_retrieve',
-  patchApiKeysById: 'api_keys_update',
-  deleteApiKeysById: 'api_keys_delete',
-};
-
-/** POST operations that only read state (reviewed by hand: the spec cannot say this). */
-const READ_ONLY_POSTS = new Set(['takeScreenshot', 'getMousePosition', 'readClipboard']);
-
-/** Non-DELETE operations that destroy or end something (kills, stops, flushes, deletes by PUT). */
-const DESTRUCTIVE = new Set([
-  'processKill',
-  'stopBrowserReplayRecording',
-  'flushBrowserPoolByIdOrName',
-  'deleteFile',
-  'deleteDirectory',
-]);
 
 interface Param {
   name: string;
@@ -111,6 +61,9 @@ const spec = parse(readFileSync(specPath, 'utf8')) as {
   components: Record<string, Record<string, unknown>>;
 };
 
+/** The same spec, typed for the policy checks. */
+const specView = spec as unknown as Spec;
+
 function resolveRef<T>(ref: string): T {
   const parts = ref.replace(/^#\//, '').split('/');
   let node: unknown = spec;
@@ -130,7 +83,7 @@ function snake(s: string): string {
 }
 
 function toolName(op: Operation): string {
-  const override = NAME_OVERRIDES[op.operationId];
+  const override = OPERATIONS[op.operationId]?.name;
   if (override) return override;
   const js = op['x-codeSamples']?.find((c) => c.lang === 'JavaScript');
   const call = js?.source.match(/client\.([A-Za-z0-9_.]+)\(/)?.[1];
@@ -149,33 +102,6 @@ function replacementFor(op: Operation, byRoute: Map<string, string>): string | u
   if (!m) return undefined;
   return byRoute.get(`${m[1]} ${m[2]}`);
 }
-
-/**
- * Reviewed descriptions for tools whose spec text does not say what an agent needs to pick them: what the tool is
- * for, what it returns and which tool comes next. Kept to a sentence or two.
- */
-const DESCRIPTION_OVERRIDES: Record<string, string> = {
-  browsers_create:
-    'Create a cloud browser session. Returns session_id (the `id` every browsers_* tool takes), cdp_ws_url and browser_live_view_url; end it with browsers_delete.',
-  browsers_update: 'Change a running browser session: its proxy, profile, viewport or telemetry.',
-  browsers_playwright_execute:
-    'Run Playwright TypeScript/JavaScript next to the browser with `page`, `context` and `browser` in scope; returns the value the code returns. The most direct way to navigate, read and act on pages.',
-  browsers_computer_batch:
-    'Run several computer actions (click, move, type, keys, scroll, drag, cursor, sleep) in order in one call; stops at the first error. Saves a round trip per action.',
-  browsers_computer_capture_screenshot: 'Capture a screenshot of the browser (or a region of it) as a PNG image.',
-  browsers_process_exec:
-    "Run a command in the browser's VM and wait for it; returns exit_code and base64 stdout/stderr. For long-running commands use browsers_process_spawn.",
-  browsers_process_spawn:
-    "Start a command in the browser's VM without waiting; returns a process_id for browsers_process_status, _stdin, _stdout_stream and _kill.",
-  browsers_process_stdout_stream: "Read a spawned process's output as it is written.",
-  browsers_logs_stream:
-    'Read log lines from the browser instance (a log file or a supervisor process) as they are written.',
-  browsers_telemetry_stream: "Read a browser session's telemetry events (console, page, interaction, network).",
-  browsers_fs_watch_events: 'Read filesystem change events for a watch started with browsers_fs_watch_start.',
-  invocations_follow: "Read an invocation's logs and status updates until it reaches a terminal state.",
-  deployments_follow: "Read a deployment's logs and status updates until it reaches a terminal state.",
-  auth_connections_follow: "Read a login flow's state updates until it ends (SUCCESS, FAILED, EXPIRED or CANCELED).",
-};
 
 /** The longest generated tool description (overrides are reviewed by hand). */
 const TOOL_DESCRIPTION_MAX = 200;
@@ -208,8 +134,8 @@ function summaryOf(op: Operation): string {
     .replace(/ via SSE$/i, '');
 }
 
-function describeOperation(op: Operation, name: string): string {
-  const override = DESCRIPTION_OVERRIDES[name];
+function describeOperation(op: Operation): string {
+  const override = OPERATIONS[op.operationId]?.description;
   if (override) return override;
   const summary = summaryOf(op);
   const desc = (op.description ?? '')
@@ -246,7 +172,47 @@ interface Row {
   params: { path: string[]; query: string[]; header: Record<string, string> };
   body: { kind: BodyKind; mediaType?: string; fields: string[]; binary: string[] };
   answer: { kind: AnswerKind; mediaType?: string; list: boolean };
+  secrets?: string[];
+  listChanging?: true;
+  inDefaultSet?: boolean;
+  stream?: StreamRow;
   inputCode: string;
+}
+
+/** The policy of one operation as its row carries it (see OperationRow in src/kernel/operation.ts). */
+function policyFields(id: string, toolset: string): Pick<Row, 'secrets' | 'listChanging' | 'inDefaultSet' | 'stream'> {
+  const p = OPERATIONS[id] ?? {};
+  return {
+    ...(p.secrets?.length ? { secrets: p.secrets } : {}),
+    ...(p.listChanging ? { listChanging: true as const } : {}),
+    ...(DEFAULT_TOOLSETS.includes(toolset) ? { inDefaultSet: !p.notDefault } : {}),
+    ...(p.stream ? { stream: streamRow(p.stream) } : {}),
+  };
+}
+
+type StreamRow = NonNullable<OperationRow['stream']>;
+
+function streamRow(s: StreamPolicy): StreamRow {
+  const [, pathPart = '', queryPart] = /^kernel:\/\/([^?{]*(?:\{\w+\}[^?{]*)*)(?:\{\?([\w,]+)\})?$/.exec(s.uri) ?? [];
+  const parent = PARENTS[s.parent]!;
+  const list = specOperations(specView).find((o) => o.op.operationId === parent.list)!;
+  return {
+    name: s.resource,
+    uriTemplate: s.uri,
+    segments: pathPart.split('/'),
+    query: queryPart?.split(',') ?? [],
+    title: s.title,
+    description: s.description + AFTER_HINT,
+    envelope: s.events === 'envelope',
+    parent: {
+      kind: s.parent,
+      path: list.path,
+      idField: parent.idField,
+      what: parent.what,
+      ...(parent.live ? { live: parent.live } : {}),
+    },
+    listable: s.listable,
+  };
 }
 
 function collectRows(): Row[] {
@@ -328,17 +294,18 @@ function collectRows(): Row[] {
       break;
     }
 
-    const readOnly = method === 'GET' || READ_ONLY_POSTS.has(op.operationId);
+    const reviewed = OPERATIONS[op.operationId] ?? {};
+    const readOnly = method === 'GET' || !!reviewed.readOnly;
     const annotations = {
       readOnlyHint: readOnly,
-      destructiveHint: !readOnly && (method === 'DELETE' || DESTRUCTIVE.has(op.operationId)),
+      destructiveHint: !readOnly && (method === 'DELETE' || !!reviewed.destructive),
       idempotentHint: readOnly || method === 'PUT' || method === 'DELETE',
       openWorldHint: true,
     };
 
     const deprecated = !!op.deprecated;
     const replacement = deprecated ? replacementFor(op, byRoute) : undefined;
-    let description = describeOperation(op, name);
+    let description = describeOperation(op);
     if (deprecated) {
       description = `Deprecated${replacement ? `: use ${replacement} instead` : ''}. ${description}`;
     }
@@ -370,6 +337,7 @@ function collectRows(): Row[] {
       params: { path: pathParams, query: queryParams, header: headerParams },
       body,
       answer,
+      ...policyFields(op.operationId, toolset),
       inputCode,
     });
   }
@@ -382,23 +350,36 @@ function collectRows(): Row[] {
   return rows;
 }
 
+/** One entry per operation, a field a line; biome then lays out what is long (see `formatted`). */
 function renderTable(rows: Row[]): string {
   const out: string[] = [
-    '// Generated by scripts/generate.ts from spec/kernel-openapi.yml. Do not edit: run `npm run generate`.',
+    '// Generated by scripts/generate.ts from spec/kernel-openapi.yml and scripts/policy.ts. Do not edit: run `npm run generate`.',
     "import { z } from 'zod';",
     "import { exactlyOneOf, type OperationRow } from '../kernel/operation.js';",
     '',
     `export const SPEC_OPERATION_COUNT = ${rows.length};`,
     '',
+    '/** Words agents use for what the operations name differently (scripts/policy.ts SEARCH_SYNONYMS). */',
+    `export const SEARCH_SYNONYMS: Readonly<Record<string, readonly string[]>> = ${JSON.stringify(SEARCH_SYNONYMS)};`,
+    '',
     'export const operations: readonly OperationRow[] = [',
   ];
   for (const r of rows) {
     const { inputCode, ...data } = r;
-    const json = JSON.stringify(data);
-    out.push(`  { ...${json}, input: () => ${inputCode} },`);
+    out.push('  {');
+    for (const [k, v] of Object.entries(data)) out.push(`    ${k}: ${JSON.stringify(v)},`);
+    out.push(`    input: () => ${inputCode},`, '  },');
   }
   out.push('];', '');
   return out.join('\n');
+}
+
+/** The text as `npm run format` leaves it (biome, with the project's settings), so lint and drift checks agree. */
+function formatted(file: string, text: string): string {
+  const bin = join(root, 'node_modules/.bin/biome');
+  const res = spawnSync(bin, ['format', `--stdin-file-path=${file}`], { input: text, encoding: 'utf8', cwd: root });
+  if (res.status !== 0) throw new Error(`biome could not format ${file}: ${res.stderr || res.error?.message}`);
+  return res.stdout;
 }
 
 function renderReadmeTable(rows: Row[]): string {
@@ -427,10 +408,22 @@ function withReadmeTable(readme: string, table: string): string {
   return `${readme.slice(0, a + START.length)}\n${table}\n${readme.slice(b)}`;
 }
 
+function fail(problems: string[]): never {
+  console.error(`scripts/policy.ts does not fit the spec:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+
 async function main() {
   const check = process.argv.includes('--check');
+  const problems = checkPolicy(specView, policy);
+  if (problems.length) fail(problems);
   const rows = collectRows();
-  const table = renderTable(rows);
+  const unused = checkSynonyms(
+    SEARCH_SYNONYMS,
+    rows.flatMap((r) => [r.name, r.title, r.toolset, r.description]),
+  );
+  if (unused.length) fail(unused);
+  const table = formatted(outPath, renderTable(rows));
   const readme = withReadmeTable(readFileSync(readmePath, 'utf8'), renderReadmeTable(rows));
   const targets: [string, string][] = [
     [outPath, table],

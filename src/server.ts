@@ -14,6 +14,7 @@ import { registerResources } from './resources/index.js';
 import type { NotificationPort } from './resources/notifications.js';
 import { registerPrompts } from './skills/prompts.js';
 import { registerTools, type ToolDefinition } from './tools/define.js';
+import { operationsByName } from './tools/operations.js';
 import type { Selection } from './tools/selection.js';
 import { VERSION } from './version.js';
 
@@ -54,11 +55,10 @@ export function instructions(config: Config, simulated: boolean): string {
 }
 
 /**
- * The toolsets whose writes create or end the live resources that `resources/list` shows (browsers, invocations,
- * deployments, login flows). A successful write there announces `notifications/resources/list_changed`, at most
- * once per LIST_CHANGE_COALESCE_MS; a spurious one only makes a client list again.
+ * A successful call of an operation that creates or ends the live resources `resources/list` shows (browsers,
+ * invocations, deployments, login flows: `listChanging` in scripts/policy.ts) announces
+ * `notifications/resources/list_changed`, at most once per LIST_CHANGE_COALESCE_MS.
  */
-const LIST_CHANGING_TOOLSETS = new Set(['browsers', 'browser_pools', 'invocations', 'deployments', 'managed_auth']);
 const LIST_CHANGE_COALESCE_MS = 250;
 
 function listChangeAnnouncer(port: NotificationPort, logger: Logger): (def: ToolDefinition) => void {
@@ -72,7 +72,7 @@ function listChangeAnnouncer(port: NotificationPort, logger: Logger): (def: Tool
     }
   };
   return (def) => {
-    if (def.annotations.readOnlyHint || !LIST_CHANGING_TOOLSETS.has(def.toolset) || timer) return;
+    if (!operationsByName.get(def.name)?.listChanging || timer) return;
     timer = setTimeout(announce, LIST_CHANGE_COALESCE_MS);
     timer.unref();
   };

@@ -39,8 +39,48 @@ export interface OperationRow {
   body: { kind: 'none' | 'json' | 'binary' | 'multipart'; mediaType?: string; fields: string[]; binary: string[] };
   /** The success answer: JSON (`list` when it is an array paged by headers), bytes, an event stream, or nothing. */
   answer: { kind: 'json' | 'binary' | 'stream' | 'empty'; mediaType?: string; list: boolean };
+  // From scripts/policy.ts (reviewed by hand; the spec cannot say these):
+  /** Request fields (dotted paths into the body) holding write-only secrets, registered with the redactor. */
+  secrets?: readonly string[];
+  /** A success creates or ends a live resource that resources/list shows. */
+  listChanging?: true;
+  /** Set in the default toolsets: whether the default set lists the tool (false: left out for the context budget). */
+  inDefaultSet?: boolean;
+  /** An event stream shown as a `kernel://` resource. */
+  stream?: StreamResourceRow;
   /** Builds the zod input schema (lazily, so start-up does not pay for 133 schemas). */
   input: () => z.ZodType<Record<string, unknown>>;
+}
+
+/** What a stream resource's `{id}` names, and how the live ones are listed (for resources/list and completion). */
+export interface StreamParent {
+  kind: string;
+  /** The list route (GET, a JSON array). */
+  path: string;
+  /** The field of a listed item that holds the id. */
+  idField: string;
+  /** The word for one, in resource titles. */
+  what: string;
+  /** `query`: list once per value of that query parameter; `field`: keep items whose field has one of the values. */
+  live?: { query: string; values: readonly string[] } | { field: string; values: readonly string[] };
+}
+
+export interface StreamResourceRow {
+  /** Registration name (unique). */
+  name: string;
+  /** The URI template clients see. */
+  uriTemplate: string;
+  /** Path segments after `kernel://`: literals, or `{name}` for a variable (the operation's path parameter). */
+  segments: readonly string[];
+  /** Query parameters the URI may carry (besides `after`); they become the operation's query parameters. */
+  query: readonly string[];
+  title: string;
+  description: string;
+  /** Telemetry: the event data is already a `{seq, event}` envelope and is shown as it is. */
+  envelope: boolean;
+  parent: StreamParent;
+  /** Whether the list callback lists one resource per live parent (only where the URI needs nothing else). */
+  listable: boolean;
 }
 
 /**

@@ -23,13 +23,13 @@ import {
 import type { Config } from '../config.js';
 import type { KernelClient } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
+import type { StreamParent } from '../kernel/operation.js';
 import type { Logger } from '../log.js';
 import type { StreamHub } from './hub.js';
 import type { NotificationPort } from './notifications.js';
 import {
   eventView,
   matchStreamUri,
-  type ParentKind,
   resolveStreamUri,
   STREAM_MIME_TYPE,
   STREAM_RESOURCES,
@@ -65,53 +65,36 @@ class StreamUriTemplate extends UriTemplate {
 
 const uriTemplates = new Map(STREAM_RESOURCES.map((d) => [d.name, new StreamUriTemplate(d)]));
 
-const PARENTS: Record<ParentKind, { path: string; idField: string; what: string }> = {
-  browsers: { path: '/browsers', idField: 'session_id', what: 'browser' },
-  invocations: { path: '/invocations', idField: 'id', what: 'invocation' },
-  deployments: { path: '/deployments', idField: 'id', what: 'deployment' },
-  auth_connections: { path: '/auth/connections', idField: 'id', what: 'auth connection' },
-};
-
 type Item = Record<string, unknown>;
 
 async function listItems(
   client: KernelClient,
-  kind: ParentKind,
+  parent: StreamParent,
   query: Record<string, string | number>,
   signal?: AbortSignal,
 ): Promise<Item[]> {
   const { data } = await client.json<unknown>({
     method: 'GET',
-    path: PARENTS[kind].path,
+    path: parent.path,
     query: { limit: 100, ...query },
     ...(signal ? { signal } : {}),
   });
   return Array.isArray(data) ? (data as Item[]) : [];
 }
 
-/** The live parents of a kind: active browsers, running invocations, deployments and login flows in progress. */
-async function liveParents(client: KernelClient, kind: ParentKind, signal?: AbortSignal): Promise<Item[]> {
-  switch (kind) {
-    case 'browsers':
-      return listItems(client, kind, {}, signal);
-    case 'invocations': {
-      const [running, queued] = await Promise.all([
-        listItems(client, kind, { status: 'running' }, signal),
-        listItems(client, kind, { status: 'queued' }, signal),
-      ]);
-      return [...running, ...queued];
-    }
-    case 'deployments':
-      return (await listItems(client, kind, {}, signal)).filter((d) =>
-        ['queued', 'in_progress', 'running'].includes(String(d.status)),
-      );
-    case 'auth_connections':
-      return (await listItems(client, kind, {}, signal)).filter((c) => c.flow_status === 'IN_PROGRESS');
+/** The live parents of a kind (scripts/policy.ts PARENTS): active browsers, running invocations, flows in progress. */
+async function liveParents(client: KernelClient, parent: StreamParent, signal?: AbortSignal): Promise<Item[]> {
+  const live = parent.live;
+  if (!live) return listItems(client, parent, {}, signal);
+  if ('query' in live) {
+    const lists = await Promise.all(live.values.map((v) => listItems(client, parent, { [live.query]: v }, signal)));
+    return lists.flat();
   }
+  return (await listItems(client, parent, {}, signal)).filter((item) => live.values.includes(String(item[live.field])));
 }
 
-function idOf(kind: ParentKind, item: Item): string | undefined {
-  const id = item[PARENTS[kind].idField];
+function idOf(parent: StreamParent, item: Item): string | undefined {
+  const id = item[parent.idField];
   return typeof id === 'string' && id ? id : undefined;
 }
 
@@ -125,7 +108,7 @@ function listCallback(def: StreamResourceDef, client: KernelClient, logger: Logg
       logger.warn('could not list stream resources', { resource: def.name, error: (err as Error).message });
       return { resources: [] };
     }
-    const what = PARENTS[def.parent].what;
+    const what = def.parent.what;
     const resources = [];
     for (const item of items) {
       const id = idOf(def.parent, item);
@@ -142,16 +125,16 @@ function listCallback(def: StreamResourceDef, client: KernelClient, logger: Logg
   };
 }
 
-function completeIds(client: KernelClient, kind: ParentKind, logger: Logger) {
+function completeIds(client: KernelClient, parent: StreamParent, logger: Logger) {
   return async (value: string): Promise<string[]> => {
     try {
-      const items = await listItems(client, kind, {});
+      const items = await listItems(client, parent, {});
       return items
-        .map((i) => idOf(kind, i))
+        .map((i) => idOf(parent, i))
         .filter((id): id is string => !!id && id.startsWith(value))
         .sort();
     } catch (err) {
-      logger.debug('completion failed', { kind, error: (err as Error).message });
+      logger.debug('completion failed', { kind: parent.kind, error: (err as Error).message });
       return [];
     }
   };

@@ -1,133 +1,24 @@
 /**
- * The seven stream resources: their URI templates, how a URI maps to the API request of its event-stream operation,
+ * The stream resources (the rows with a `stream` policy): their URI templates, how a URI maps to the API request of its event-stream operation,
  * and how a buffered event is shown (the same shape in a resource read's JSON lines and in a stream tool's result).
  */
 import { operations } from '../generated/kernel-operations.gen.js';
-import type { OperationRow } from '../kernel/operation.js';
+import type { OperationRow, StreamResourceRow } from '../kernel/operation.js';
 import type { StreamEvent, StreamRequest } from './hub.js';
 
 export const STREAM_SCHEME = 'kernel:';
 /** JSON lines: one event per line. */
 export const STREAM_MIME_TYPE = 'application/x-ndjson';
 
-/** The kind of parent the API can list, for the template's list callback and its `id` completions. */
-export type ParentKind = 'browsers' | 'invocations' | 'deployments' | 'auth_connections';
-
-export interface StreamResourceDef {
-  /** Registration name (unique). */
-  name: string;
+/** A stream resource: its row's `stream` policy (scripts/policy.ts) and the operation it reads. */
+export interface StreamResourceDef extends StreamResourceRow {
   operationId: string;
-  /** The URI template clients see. */
-  uriTemplate: string;
-  /** Path segments after `kernel://`: literals, or `{name}` for a variable (the operation's path parameter). */
-  segments: readonly string[];
-  /** Query parameters the URI may carry (besides `after`); they become the operation's query parameters. */
-  query: readonly string[];
-  title: string;
-  description: string;
-  /** Telemetry: the event data is already a `{seq, event}` envelope and is shown as it is. */
-  envelope?: boolean;
-  /** What the `{id}` variable names: the list callback lists these, and `id` completes from them. */
-  parent: ParentKind;
-  /** Whether the list callback lists one resource per live parent (only where the URI needs nothing else). */
-  listable: boolean;
 }
 
-const AFTER_HINT = ' Append `?after=<seq>` (`&after=` after other parameters) to read only events after a sequence id.';
-
-export const STREAM_RESOURCES: readonly StreamResourceDef[] = [
-  {
-    name: 'browser-telemetry',
-    operationId: 'streamBrowserTelemetry',
-    uriTemplate: 'kernel://browsers/{id}/telemetry',
-    segments: ['browsers', '{id}', 'telemetry'],
-    query: [],
-    title: 'Browser telemetry',
-    description:
-      'Live telemetry events of a browser session (navigation, console, network, ... when the session was created with telemetry enabled), as JSON lines of `{seq, event}` envelopes. Subscribe to be told when new events arrive.' +
-      AFTER_HINT,
-    envelope: true,
-    parent: 'browsers',
-    listable: true,
-  },
-  {
-    name: 'browser-logs',
-    operationId: 'logsStream',
-    uriTemplate: 'kernel://browsers/{id}/logs{?source,path,supervisor_process}',
-    segments: ['browsers', '{id}', 'logs'],
-    query: ['source', 'path', 'supervisor_process'],
-    title: 'Browser log file',
-    description:
-      'Lines of a log file on the browser instance, followed live, as JSON lines of `{seq, data}`. `source=path&path=/abs/file` for a file, or `source=supervisor&supervisor_process=<name>` for a supervised process.' +
-      AFTER_HINT,
-    parent: 'browsers',
-    listable: false,
-  },
-  {
-    name: 'browser-process-output',
-    operationId: 'processStdoutStream',
-    uriTemplate: 'kernel://browsers/{id}/processes/{process_id}/output',
-    segments: ['browsers', '{id}', 'processes', '{process_id}', 'output'],
-    query: [],
-    title: 'Process output',
-    description:
-      'stdout/stderr chunks (base64 in `data_b64`) and the exit event of a process spawned on the browser (browsers_process_spawn), as JSON lines of `{seq, data}`.' +
-      AFTER_HINT,
-    parent: 'browsers',
-    listable: false,
-  },
-  {
-    name: 'browser-fs-watch-events',
-    operationId: 'streamFsEvents',
-    uriTemplate: 'kernel://browsers/{id}/fs/watches/{watch_id}/events',
-    segments: ['browsers', '{id}', 'fs', 'watches', '{watch_id}', 'events'],
-    query: [],
-    title: 'Filesystem watch events',
-    description:
-      'CREATE/WRITE/DELETE/RENAME events of a filesystem watch on the browser (started with browsers_fs_watch_start), as JSON lines of `{seq, data}`.' +
-      AFTER_HINT,
-    parent: 'browsers',
-    listable: false,
-  },
-  {
-    name: 'invocation-events',
-    operationId: 'getInvocationsEventsById',
-    uriTemplate: 'kernel://invocations/{id}/events',
-    segments: ['invocations', '{id}', 'events'],
-    query: [],
-    title: 'Invocation events',
-    description:
-      'Logs and state changes of an action invocation until it finishes, as JSON lines of `{seq, data}`.' + AFTER_HINT,
-    parent: 'invocations',
-    listable: true,
-  },
-  {
-    name: 'deployment-events',
-    operationId: 'getDeploymentsEventsById',
-    uriTemplate: 'kernel://deployments/{id}/events',
-    segments: ['deployments', '{id}', 'events'],
-    query: [],
-    title: 'Deployment events',
-    description:
-      'Build logs and state changes of an app deployment until it finishes, as JSON lines of `{seq, data}`.' +
-      AFTER_HINT,
-    parent: 'deployments',
-    listable: true,
-  },
-  {
-    name: 'auth-connection-events',
-    operationId: 'getAuthConnectionsEventsById',
-    uriTemplate: 'kernel://auth/connections/{id}/events',
-    segments: ['auth', 'connections', '{id}', 'events'],
-    query: [],
-    title: 'Managed auth login flow events',
-    description:
-      'State updates of the login flow of a managed auth connection until it succeeds, fails, expires or is canceled, as JSON lines of `{seq, data}`.' +
-      AFTER_HINT,
-    parent: 'auth_connections',
-    listable: true,
-  },
-];
+/** Every stream resource, in the operation table's order. */
+export const STREAM_RESOURCES: readonly StreamResourceDef[] = operations.flatMap((r) =>
+  r.stream ? [{ ...r.stream, operationId: r.operationId }] : [],
+);
 
 const rowsById = new Map(operations.map((r) => [r.operationId, r]));
 

@@ -12,6 +12,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { SEARCH_SYNONYMS as SYNONYMS } from '../generated/kernel-operations.gen.js';
 import { compile, defineTool, publishedAnnotations, type ToolAnnotations, type ToolDefinition } from './define.js';
 import { charsForTokens, errorResult, jsonResult } from './results.js';
 
@@ -47,78 +48,6 @@ const STOP_WORDS = new Set([
   'this',
   'that',
 ]);
-
-/**
- * Words agents use for things the operations name differently. Each query word also matches these (at a lower
- * weight than a direct hit).
- */
-const SYNONYMS: Record<string, string[]> = {
-  navigate: ['playwright', 'execute'],
-  goto: ['playwright', 'execute'],
-  visit: ['playwright', 'execute'],
-  url: ['playwright', 'curl'],
-  page: ['playwright'],
-  selector: ['playwright'],
-  scrape: ['playwright'],
-  extract: ['playwright'],
-  evaluate: ['playwright', 'execute'],
-  javascript: ['playwright'],
-  js: ['playwright'],
-  typescript: ['playwright'],
-  script: ['playwright'],
-  code: ['playwright', 'execute'],
-  dom: ['playwright'],
-  screen: ['screenshot'],
-  image: ['screenshot'],
-  picture: ['screenshot'],
-  snapshot: ['screenshot'],
-  run: ['exec', 'execute', 'invoke'],
-  command: ['process', 'exec'],
-  shell: ['process', 'exec'],
-  bash: ['process', 'exec'],
-  terminal: ['process'],
-  file: ['fs'],
-  folder: ['fs', 'directory'],
-  dir: ['directory'],
-  record: ['replay'],
-  recording: ['replay'],
-  video: ['replay'],
-  login: ['auth', 'credential'],
-  signin: ['auth'],
-  password: ['credential'],
-  secret: ['credential'],
-  totp: ['credential'],
-  '2fa': ['totp'],
-  cookie: ['profile'],
-  cookies: ['profile'],
-  persist: ['profile'],
-  keyboard: ['key', 'type'],
-  press: ['key'],
-  typing: ['type'],
-  click: ['click'],
-  mouse: ['mouse'],
-  new: ['create'],
-  start: ['create'],
-  launch: ['create'],
-  open: ['create'],
-  make: ['create'],
-  close: ['delete'],
-  end: ['delete'],
-  terminate: ['delete', 'kill'],
-  destroy: ['delete'],
-  remove: ['delete'],
-  get: ['retrieve'],
-  show: ['retrieve', 'list'],
-  find: ['list'],
-  all: ['list'],
-  http: ['curl'],
-  request: ['curl'],
-  fetch: ['curl'],
-  log: ['logs'],
-  output: ['stdout'],
-  watch: ['watch'],
-  vm: ['process'],
-};
 
 /** A plural's singular, roughly: browsers -> browser, processes -> process, replies -> reply. */
 function singular(w: string): string {
@@ -188,7 +117,9 @@ export function searchOperations(ops: readonly ToolDefinition[], query: string):
   const raw = rawWords(query);
   if (raw.length === 0) return [];
   const qs = raw.map(singular);
-  const synonyms = raw.map((r) => (SYNONYMS[r] ?? SYNONYMS[singular(r)] ?? []).map(singular));
+  // Own keys only: a query word like "constructor" is not a synonym.
+  const synonymsOf = (w: string) => (Object.hasOwn(SYNONYMS, w) ? SYNONYMS[w] : undefined);
+  const synonyms = raw.map((r) => (synonymsOf(r) ?? synonymsOf(singular(r)) ?? []).map(singular));
   const entries = indexOf(ops);
   const best = (q: string, e: Entry) => {
     let top = 0;

@@ -25,27 +25,28 @@ import {
 /** Stream reads: defaults and ceilings. Never past 60 s, so clients do not move the call to the background. */
 export const STREAM_LIMITS = { defaultEvents: 100, maxEvents: 1000, defaultSeconds: 10, maxSeconds: 60 };
 
-/** Arguments that hold write-only secrets; their values are registered with the redactor before any request. */
-const SECRET_FIELDS = new Set(['password', 'token', 'totp_secret', 'values', 'field_values', 'fields']);
-/** A `code` is a secret only where it is a one-time handoff code (the exchange routes), not Playwright source. */
-const isExchange = (row: OperationRow) => row.path.endsWith('/exchange');
-
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-function registerSecrets(value: unknown, key = '') {
-  if (typeof value === 'string') {
-    if (SECRET_FIELDS.has(key)) addSecret(value);
-    return;
-  }
-  if (!value || typeof value !== 'object') return;
-  for (const [k, v] of Object.entries(value)) {
-    // Everything under a secret-holding object (credential values, submitted form fields) is secret.
-    if (SECRET_FIELDS.has(key) && typeof v === 'string') addSecret(v);
-    else registerSecrets(v, k);
-  }
+/** Every string at or under a value (a secret-holding object's values, an array's items). */
+function addSecrets(value: unknown) {
+  if (typeof value === 'string') addSecret(value);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) addSecrets(v);
+}
+
+/**
+ * Registers the row's write-only secrets (scripts/policy.ts: dotted paths into the arguments, through arrays) with
+ * the redactor before the request is sent.
+ */
+function registerSecrets(row: OperationRow, args: Record<string, unknown>) {
+  const at = (value: unknown, path: string[]): void => {
+    if (Array.isArray(value)) for (const v of value) at(v, path);
+    else if (path.length === 0) addSecrets(value);
+    else if (value && typeof value === 'object') at((value as Record<string, unknown>)[path[0]!], path.slice(1));
+  };
+  for (const path of row.secrets ?? []) at(args, path.split('.'));
 }
 
 export function expandPath(row: OperationRow, args: Record<string, unknown>): string {
@@ -71,8 +72,7 @@ export async function buildRequest(
     case 'json': {
       const body: Record<string, unknown> = {};
       for (const f of row.body.fields) if (args[f] !== undefined) body[f] = args[f];
-      registerSecrets(body);
-      if (isExchange(row) && typeof body.code === 'string') addSecret(body.code);
+      registerSecrets(row, body);
       // An optional body with nothing in it is still sent as {} (the API expects JSON for these routes).
       req.json = body;
       break;
@@ -84,7 +84,7 @@ export async function buildRequest(
       break;
     }
     case 'multipart':
-      registerSecrets(args);
+      registerSecrets(row, args);
       req.form = await buildForm(args, row.body.fields, row.body.binary, localFiles);
       break;
     default:

@@ -13,6 +13,7 @@
  * exits).
  */
 import type { Config } from '../config.js';
+import { operations } from '../generated/kernel-operations.gen.js';
 import type { ToolDefinition } from './define.js';
 import { dynamicTools } from './dynamic.js';
 import { allTools, unavailableReason } from './registry.js';
@@ -30,44 +31,17 @@ export interface Selection {
 }
 
 /**
- * The default set is for browser automation: create and control browsers, screenshots and input, Playwright, files,
- * processes, replays and profiles.
+ * The default set is for browser automation (create and control browsers, screenshots and input, Playwright, files,
+ * processes, replays and profiles), from scripts/policy.ts: its toolsets, less the tools left out to keep its
+ * definitions within the context budget (32 KB of `tools/list`). `--tools name` adds one back; naming a toolset in
+ * `--toolsets` lists it whole (`--toolsets default,browsers`).
  */
 export const DEFAULT_TOOLSETS: readonly string[] = [
-  'browsers',
-  'computer',
-  'playwright',
-  'browser_filesystem',
-  'processes',
-  'replays',
-  'profiles',
+  ...new Set(operations.filter((r) => r.inDefaultSet !== undefined).map((r) => r.toolset)),
 ];
-
-/**
- * Tools of the default toolsets that the default set leaves out, to keep its definitions within the context budget
- * (32 KB of `tools/list`): each is specialised, and the common path has another tool for it. Together they are
- * about 16 KB, `browsers_computer_batch` alone 5.7 KB. `--tools name` adds one back; naming a toolset in `--toolsets`
- * lists it whole (`--toolsets default,browsers`).
- */
-export const DEFAULT_EXCLUDED_TOOLS: readonly string[] = [
-  // One call per action (browsers_computer_click_mouse, _type_text, ...) does the same.
-  'browsers_computer_batch',
-  'browsers_computer_set_cursor_visibility',
-  'browsers_computer_get_mouse_position',
-  // Reconfiguring a running session; creating it configured is the common path.
-  'browsers_update',
-  'browsers_load_extensions',
-  // Watching directories, terminal control and permissions are for interactive shells, not browser automation.
-  'browsers_fs_watch_start',
-  'browsers_fs_watch_events',
-  'browsers_fs_watch_stop',
-  'browsers_fs_set_file_permissions',
-  // browsers_fs_upload sends any number of files; unpacking a zip in the VM is a convenience.
-  'browsers_fs_upload_zip',
-  'browsers_process_stdin',
-  'browsers_process_resize',
-  'profiles_download',
-];
+export const DEFAULT_EXCLUDED_TOOLS: readonly string[] = operations
+  .filter((r) => r.inDefaultSet === false)
+  .map((r) => r.name);
 
 const KEYWORDS = ['all', 'default'];
 
