@@ -3,6 +3,7 @@
  * The bin: flags and environment become one Config, then the chosen transport serves createServer.
  *   kernel-mcp [options]              MCP over stdio (default) or --transport http
  *   kernel-mcp simulator [...]        the Kernel API simulator on its own
+ *   kernel-mcp config <client> [...]  a ready-to-paste stdio config for Claude Desktop, Claude Code or Cursor
  */
 import { randomInt } from 'node:crypto';
 import { type Config, ConfigError, loadConfig, usage, wantsHelp, wantsVersion } from './config.js';
@@ -95,6 +96,19 @@ async function runSkillsCommand(argv: string[]) {
   process.stdout.write(`Wrote ${names.length} skills to ${argv[1]}: ${names.join(', ')}\n`);
 }
 
+/** `kernel-mcp config <client> [options]`: a ready-to-paste stdio config on stdout, where it goes on stderr. */
+async function printClientConfig(argv: string[]) {
+  const { clientConfig } = await import('./client-config.js');
+  try {
+    const { text, hint } = clientConfig(argv, { self: selfCommand() });
+    process.stdout.write(text);
+    process.stderr.write(`${hint}\n`);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
 function guardProcess(logger: Logger) {
   // Nothing a client sends may take the process down: log what escaped and keep serving.
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { reason: String(reason) }));
@@ -105,6 +119,7 @@ async function main() {
   const argv = process.argv.slice(2);
   if (argv[0] === 'simulator') return runSimulatorOnly(argv.slice(1));
   if (argv[0] === 'skills') return runSkillsCommand(argv.slice(1));
+  if (argv[0] === 'config') return printClientConfig(argv.slice(1));
   if (wantsVersion(argv)) {
     process.stdout.write(`${VERSION}\n`);
     return;

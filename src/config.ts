@@ -145,6 +145,8 @@ export function usage(): string {
     '       kernel-mcp simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--simulator-seed N]',
     '                                       run the Kernel API simulator alone',
     '       kernel-mcp skills export DIR        write the shipped skills to DIR (for file-based skill loaders)',
+    '       kernel-mcp config claude-desktop|claude-code|cursor [options]',
+    '                                       print a ready-to-paste stdio config that starts this kernel-mcp',
     '',
     'Options (each also an environment variable):',
   ];

@@ -60,6 +60,12 @@ export interface McpSession {
 export interface SpawnOptions {
   args?: string[];
   env?: Record<string, string>;
+  /**
+   * The whole command line instead of `node dist/src/cli.js ...args`, as a client config, an installed bin or an
+   * unpacked bundle runs it.
+   */
+  command?: { command: string; args: string[] };
+  cwd?: string;
 }
 
 /** The seed the spawned servers' simulators use, so a failing run's ids repeat (a user's run gets a new one). */
@@ -77,12 +83,12 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
 
 /** Spawns the built CLI over stdio and connects a client of the given era. */
 export async function connectStdio(era: Era, options: SpawnOptions = {}): Promise<McpSession> {
-  assertBuilt();
+  if (!options.command) assertBuilt();
   const params = {
-    command: process.execPath,
-    args: [CLI, ...(options.args ?? [])],
+    ...(options.command ?? { command: process.execPath, args: [CLI, ...(options.args ?? [])] }),
     env: baseEnv(options.env),
     stderr: 'pipe' as const,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   };
   let stderr = '';
   let client: AnyClient;
