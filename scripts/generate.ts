@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { OperationRow } from '../src/kernel/operation.js';
 import { checkPolicy, checkSynonyms, type Spec, specOperations } from './lib/policy-check.js';
+import { signaturesSource } from './lib/signatures.js';
 import { emitZod, type JsonSchema, type SchemaContext, sentences, shortDescription } from './lib/zod-emitter.js';
 import * as policy from './policy.js';
 import {
@@ -30,6 +31,7 @@ import {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const specPath = join(root, 'spec/kernel-openapi.yml');
 const outPath = join(root, 'src/generated/kernel-operations.gen.ts');
+const signaturesPath = join(root, 'src/generated/kernel-signatures.gen.ts');
 const readmePath = join(root, 'README.md');
 const snapshotPath = join(root, 'test/__snapshots__/tools.json');
 
@@ -427,6 +429,7 @@ async function main() {
   const readme = withReadmeTable(readFileSync(readmePath, 'utf8'), renderReadmeTable(rows));
   const targets: [string, string][] = [
     [outPath, table],
+    [signaturesPath, formatted(signaturesPath, signaturesSource(spec as Record<string, unknown>, rows))],
     [readmePath, readme],
   ];
   const drift: string[] = [];

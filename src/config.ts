@@ -55,6 +55,8 @@ export const ConfigSchema = z.object({
   excludeTools: csv.optional(),
   readOnly: bool.default(false),
   dynamic: bool.default(false),
+  /** Code mode: one sandboxed code tool (kernel_execute) plus search and describe, instead of a tool per operation. */
+  codeMode: bool.default(false),
   /** The cap on any one result, in tokens (about 4 characters each). */
   maxResultTokens: int(1000, 1_000_000).default(20_000),
   /** Binary answers up to this size are embedded in the result; larger ones are written to outputDir. */
@@ -106,6 +108,12 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
   excludeTools: { flag: 'exclude-tools', env: 'KERNEL_MCP_EXCLUDE_TOOLS', help: 'comma-separated tool names to drop' },
   readOnly: { flag: 'read-only', env: 'KERNEL_MCP_READ_ONLY', boolean: true, help: 'list read-only tools only' },
   dynamic: { flag: 'dynamic', env: 'KERNEL_MCP_DYNAMIC', boolean: true, help: 'three meta-tools instead of many' },
+  codeMode: {
+    flag: 'code-mode',
+    env: 'KERNEL_MCP_CODE_MODE',
+    boolean: true,
+    help: 'one sandboxed code tool (kernel_execute) plus search',
+  },
   maxResultTokens: { flag: 'max-result-tokens', env: 'KERNEL_MCP_MAX_RESULT_TOKENS', help: 'cap per result' },
   inlineBinaryBytes: {
     flag: 'inline-binary-bytes',
@@ -192,6 +200,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (!result.success) {
     const problems = result.error.issues.map((i) => describeIssue(String(i.path[0] ?? ''), i.message));
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (result.data.dynamic && result.data.codeMode) {
+    throw new ConfigError(
+      '--dynamic (KERNEL_MCP_DYNAMIC) and --code-mode (KERNEL_MCP_CODE_MODE) each replace the tool list: choose one',
+    );
   }
   return result.data;
 }

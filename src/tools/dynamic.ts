@@ -205,8 +205,18 @@ function formatIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** The three meta-tools over the enabled operations. */
-export function dynamicTools(enabled: readonly ToolDefinition[]): ToolDefinition[] {
+/** Code mode's view of an operation (src/code/): how it is called in the sandbox, and its TypeScript signature. */
+export interface CodeView {
+  executeTool: string;
+  call(def: ToolDefinition): string;
+  signature(def: ToolDefinition): string;
+}
+
+/**
+ * The three meta-tools over the enabled operations; with `code`, search and describe answer code-mode calls and
+ * TypeScript signatures, and there is no call tool (the caller adds its code tool).
+ */
+export function dynamicTools(enabled: readonly ToolDefinition[], code?: CodeView): ToolDefinition[] {
   const byName = new Map(enabled.map((d) => [d.name, d]));
   const toolsets = [...new Set(enabled.map((d) => d.toolset))];
   const names = enabled.map((d) => d.name);
@@ -226,8 +236,10 @@ export function dynamicTools(enabled: readonly ToolDefinition[]): ToolDefinition
     title: 'Search Kernel operations',
     description:
       "Find Kernel cloud-browser API operations by words ('create browser', 'screenshot', 'click', 'upload file', 'replay'). " +
-      'Answers names, summaries and args (* = required). Every Kernel action runs through ' +
-      `${CALL_TOOL}; start here.`,
+      (code
+        ? `Answers each one's call in ${code.executeTool} code (\`kernel.browsers.create({...})\`) and summary; start here.`
+        : 'Answers names, summaries and args (* = required). Every Kernel action runs through ' +
+          `${CALL_TOOL}; start here.`),
     annotations: LOCAL_READ,
     toolset: 'dynamic',
     input: () =>
@@ -246,11 +258,17 @@ export function dynamicTools(enabled: readonly ToolDefinition[]): ToolDefinition
         );
       }
       const hits = searchOperations(enabled, query);
-      const results = hits.slice(0, limit).map((h) => summaryOf(h.def));
+      const results = hits.slice(0, limit).map((h) => {
+        if (!code) return summaryOf(h.def);
+        const { args: _args, ...rest } = summaryOf(h.def);
+        return { ...rest, call: code.call(h.def) };
+      });
       const note =
         hits.length === 0
           ? `No operation matches ${JSON.stringify(query)}. Try other words, or a toolset name: ${toolsets.join(', ')}.`
-          : `Call one with ${CALL_TOOL} {name, arguments}; ${DESCRIBE_TOOL} gives its full input schema.` +
+          : (code
+              ? `Use them in ${code.executeTool} code; ${DESCRIBE_TOOL} gives one's TypeScript signature.`
+              : `Call one with ${CALL_TOOL} {name, arguments}; ${DESCRIBE_TOOL} gives its full input schema.`) +
             (hits.length > results.length ? ` ${hits.length - results.length} more matches: raise limit.` : '');
       return jsonResult({ total: hits.length, results, note }, maxChars);
     },
@@ -259,7 +277,9 @@ export function dynamicTools(enabled: readonly ToolDefinition[]): ToolDefinition
   const describe = defineTool({
     name: DESCRIBE_TOOL,
     title: 'Describe a Kernel operation',
-    description: `Get one operation's full input JSON Schema and hints, to build its ${CALL_TOOL} arguments.`,
+    description: code
+      ? `Get one operation's TypeScript signature (arguments and answer) and hints, to call it in ${code.executeTool}.`
+      : `Get one operation's full input JSON Schema and hints, to build its ${CALL_TOOL} arguments.`,
     annotations: LOCAL_READ,
     toolset: 'dynamic',
     input: () =>
@@ -270,6 +290,16 @@ export function dynamicTools(enabled: readonly ToolDefinition[]): ToolDefinition
       const name = args.name as string;
       const def = byName.get(name);
       if (!def) return unknown(name);
+      if (code) {
+        return jsonResult(
+          {
+            name: def.name,
+            signature: code.signature(def),
+            hints: hints(def.annotations) + (def.deprecated ? ', deprecated' : ''),
+          },
+          charsForTokens(ctx.config.maxResultTokens),
+        );
+      }
       return jsonResult(
         {
           name: def.name,
@@ -315,5 +345,5 @@ export function dynamicTools(enabled: readonly ToolDefinition[]): ToolDefinition
     },
   });
 
-  return [search, describe, call];
+  return code ? [search, describe] : [search, describe, call];
 }

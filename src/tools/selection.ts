@@ -12,6 +12,8 @@
  * An unknown toolset or tool name is a SelectionError, one line that lists the valid names (the CLI prints it and
  * exits).
  */
+
+import { codeModeTools } from '../code/tools.js';
 import type { Config } from '../config.js';
 import { operations } from '../generated/kernel-operations.gen.js';
 import type { ToolDefinition } from './define.js';
@@ -116,7 +118,7 @@ function enabledToolsets(config: Config, all: readonly ToolDefinition[]): Set<st
   const available = toolsetsOf(all);
   const requested = config.toolsets;
   // Dynamic mode lists three tools however many operations it reaches, so its default is every toolset.
-  if (requested === undefined) return new Set(config.dynamic ? available : DEFAULT_TOOLSETS);
+  if (requested === undefined) return new Set(config.dynamic || config.codeMode ? available : DEFAULT_TOOLSETS);
   const valid = [...KEYWORDS, ...available];
   const missing = requested.filter((s) => !valid.includes(s));
   const reasons = missing.map((s) => unavailableReason(config, s)).filter((r): r is string => r !== undefined);
@@ -142,7 +144,7 @@ function enabledToolsets(config: Config, all: readonly ToolDefinition[]): Set<st
  */
 function defaultExclusions(config: Config, all: readonly ToolDefinition[]): Set<string> {
   const requested = config.toolsets;
-  if (requested === undefined ? config.dynamic : !requested.includes('default')) return new Set();
+  if (requested === undefined ? config.dynamic || config.codeMode : !requested.includes('default')) return new Set();
   const named = new Set(requested ?? []);
   const toolsetOf = new Map(all.map((t) => [t.name, t.toolset]));
   return new Set(DEFAULT_EXCLUDED_TOOLS.filter((n) => !named.has(toolsetOf.get(n) ?? '')));
@@ -183,6 +185,7 @@ export function selectTools(config: Config, all: readonly ToolDefinition[] = all
     config.excludeTools ?? [],
     config.readOnly,
     config.dynamic,
+    config.codeMode,
     config.includeDeprecated,
   ]);
   let byKey = cache.get(all);
@@ -190,7 +193,7 @@ export function selectTools(config: Config, all: readonly ToolDefinition[] = all
   if (hit) return hit;
   const enabled = enabledTools(config, all);
   const selection: Selection = {
-    tools: config.dynamic ? dynamicTools(enabled) : enabled,
+    tools: config.codeMode ? codeModeTools(enabled) : config.dynamic ? dynamicTools(enabled) : enabled,
     enabled,
     dynamic: config.dynamic,
   };
