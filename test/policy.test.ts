@@ -154,7 +154,11 @@ describe('the rows carry the policy', () => {
       const args: Record<string, unknown> = { id: 'b1', id_or_name: 'c1', invocation_id: 'i1' };
       const parts = path.split('.');
       let node = args;
-      for (const part of parts.slice(0, -1)) node = (node[part] = {}) as Record<string, unknown>;
+      for (const part of parts.slice(0, -1)) {
+        const child: Record<string, unknown> = {};
+        node[part] = child;
+        node = child;
+      }
       const last = parts.at(-1)!;
       node[last] = ['values', 'fields', 'field_values'].includes(last) ? { password: value } : value;
       return args;

@@ -10,535 +10,609 @@ export interface Signature {
 
 export const signatures: Readonly<Record<string, Signature>> = {
   invocations_list: {
-    sdk: "invocations.list",
-    result: "{ items: {\n    id: string;\n    app_name: string;\n    version: string;\n    action_name: string;\n    payload?: string;\n    output?: string;\n    started_at: string;\n    finished_at?: string | null;\n    status: \"queued\" | \"running\" | \"succeeded\" | \"failed\";\n    status_reason?: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'invocations.list',
+    result:
+      '{ items: {\n    id: string;\n    app_name: string;\n    version: string;\n    action_name: string;\n    payload?: string;\n    output?: string;\n    started_at: string;\n    finished_at?: string | null;\n    status: "queued" | "running" | "succeeded" | "failed";\n    status_reason?: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   invocations_create: {
-    sdk: "invocations.create",
-    result: "{\n  id: string;\n  action_name: string;\n  status: \"queued\" | \"running\" | \"succeeded\" | \"failed\";\n  status_reason?: string;\n  output?: string;\n}",
+    sdk: 'invocations.create',
+    result:
+      '{\n  id: string;\n  action_name: string;\n  status: "queued" | "running" | "succeeded" | "failed";\n  status_reason?: string;\n  output?: string;\n}',
   },
   invocations_retrieve: {
-    sdk: "invocations.retrieve",
-    result: "{\n  id: string;\n  app_name: string;\n  version: string;\n  action_name: string;\n  payload?: string;\n  output?: string;\n  started_at: string;\n  finished_at?: string | null;\n  status: \"queued\" | \"running\" | \"succeeded\" | \"failed\";\n  status_reason?: string;\n}",
+    sdk: 'invocations.retrieve',
+    result:
+      '{\n  id: string;\n  app_name: string;\n  version: string;\n  action_name: string;\n  payload?: string;\n  output?: string;\n  started_at: string;\n  finished_at?: string | null;\n  status: "queued" | "running" | "succeeded" | "failed";\n  status_reason?: string;\n}',
   },
   invocations_update: {
-    sdk: "invocations.update",
-    result: "{\n  id: string;\n  app_name: string;\n  version: string;\n  action_name: string;\n  payload?: string;\n  output?: string;\n  started_at: string;\n  finished_at?: string | null;\n  status: \"queued\" | \"running\" | \"succeeded\" | \"failed\";\n  status_reason?: string;\n}",
+    sdk: 'invocations.update',
+    result:
+      '{\n  id: string;\n  app_name: string;\n  version: string;\n  action_name: string;\n  payload?: string;\n  output?: string;\n  started_at: string;\n  finished_at?: string | null;\n  status: "queued" | "running" | "succeeded" | "failed";\n  status_reason?: string;\n}',
   },
   invocations_list_browsers: {
-    sdk: "invocations.listBrowsers",
-    result: "{\n  browsers: {\n    created_at: string;\n    cdp_ws_url: string;\n    webdriver_ws_url: string;\n    browser_live_view_url?: string;\n    base_url?: string;\n    headless: boolean;\n    stealth: boolean;\n    gpu?: boolean;\n    session_id: string;\n    timeout_seconds: number;\n    profile?: {\n      id: string;\n      name?: string | null;\n      created_at: string;\n      updated_at?: string;\n      last_used_at?: string;\n    };\n    proxy_id?: string;\n    pool?: {\n      id: string;\n      name?: string;\n    };\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    start_url?: string;\n    chrome_policy?: Record<string, unknown>;\n    deleted_at?: string;\n    usage?: {\n      uptime_ms: number;\n    };\n    telemetry?: {\n      browser?: object;\n    };\n  }[];\n}",
+    sdk: 'invocations.listBrowsers',
+    result:
+      '{\n  browsers: {\n    created_at: string;\n    cdp_ws_url: string;\n    webdriver_ws_url: string;\n    browser_live_view_url?: string;\n    base_url?: string;\n    headless: boolean;\n    stealth: boolean;\n    gpu?: boolean;\n    session_id: string;\n    timeout_seconds: number;\n    profile?: {\n      id: string;\n      name?: string | null;\n      created_at: string;\n      updated_at?: string;\n      last_used_at?: string;\n    };\n    proxy_id?: string;\n    pool?: {\n      id: string;\n      name?: string;\n    };\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    start_url?: string;\n    chrome_policy?: Record<string, unknown>;\n    deleted_at?: string;\n    usage?: {\n      uptime_ms: number;\n    };\n    telemetry?: {\n      browser?: object;\n    };\n  }[];\n}',
   },
   invocations_delete_browsers: {
-    sdk: "invocations.deleteBrowsers",
-    result: "{ ok: true; status: number }",
+    sdk: 'invocations.deleteBrowsers',
+    result: '{ ok: true; status: number }',
   },
   invocations_follow: {
-    sdk: "invocations.follow",
-    result: "{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }",
+    sdk: 'invocations.follow',
+    result:
+      '{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }',
   },
   proxies_list: {
-    sdk: "proxies.list",
-    result: "{ items: {\n    id?: string;\n    name?: string;\n    type: \"datacenter\" | \"isp\" | \"residential\" | \"mobile\" | \"custom\";\n    protocol?: \"http\" | \"https\";\n    bypass_hosts?: string[];\n    status?: \"available\" | \"unavailable\";\n    last_checked?: string;\n    ip_address?: string;\n    config?: {\n      country?: string;\n    } | {\n      country?: string;\n      city?: string;\n      state?: string;\n      zip?: string;\n      asn?: string;\n      os?: \"windows\" | \"macos\" | \"android\";\n    } | {\n      country?: string;\n      city?: string;\n      state?: string;\n      zip?: string;\n      asn?: string;\n      carrier?: \"a1\" | \"aircel\" | \"airtel\" | \"att\" | \"celcom\" | \"chinamobile\" | \"claro\" | \"comcast\" | \"cox\" | \"digi\" | \"dt\" | \"docomo\" | \"dtac\" | \"etisalat\" | \"idea\" | \"kyivstar\" | \"meo\" | \"megafon\" | \"mtn\" | \"mtnza\" | \"mts\" | \"optus\" | \"orange\" | \"qwest\" | \"reliance_jio\" | \"robi\" | \"sprint\" | \"telefonica\" | \"telstra\" | \"tmobile\" | \"tigo\" | \"tim\" | \"verizon\" | \"vimpelcom\" | \"vodacomza\" | \"vodafone\" | \"vivo\" | \"zain\" | \"vivabo\" | \"telenormyanmar\" | \"kcelljsc\" | \"swisscom\" | \"singtel\" | \"asiacell\" | \"windit\" | \"cellc\" | \"ooredoo\" | \"drei\" | \"umobile\" | \"cableone\" | \"proximus\" | \"tele2\" | \"mobitel\" | \"o2\" | \"bouygues\" | \"free\" | \"sfr\" | \"digicel\";\n    } | {\n      host: string;\n      port: number;\n      username?: string;\n      has_password?: boolean;\n    };\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'proxies.list',
+    result:
+      '{ items: {\n    id?: string;\n    name?: string;\n    type: "datacenter" | "isp" | "residential" | "mobile" | "custom";\n    protocol?: "http" | "https";\n    bypass_hosts?: string[];\n    status?: "available" | "unavailable";\n    last_checked?: string;\n    ip_address?: string;\n    config?: {\n      country?: string;\n    } | {\n      country?: string;\n      city?: string;\n      state?: string;\n      zip?: string;\n      asn?: string;\n      os?: "windows" | "macos" | "android";\n    } | {\n      country?: string;\n      city?: string;\n      state?: string;\n      zip?: string;\n      asn?: string;\n      carrier?: "a1" | "aircel" | "airtel" | "att" | "celcom" | "chinamobile" | "claro" | "comcast" | "cox" | "digi" | "dt" | "docomo" | "dtac" | "etisalat" | "idea" | "kyivstar" | "meo" | "megafon" | "mtn" | "mtnza" | "mts" | "optus" | "orange" | "qwest" | "reliance_jio" | "robi" | "sprint" | "telefonica" | "telstra" | "tmobile" | "tigo" | "tim" | "verizon" | "vimpelcom" | "vodacomza" | "vodafone" | "vivo" | "zain" | "vivabo" | "telenormyanmar" | "kcelljsc" | "swisscom" | "singtel" | "asiacell" | "windit" | "cellc" | "ooredoo" | "drei" | "umobile" | "cableone" | "proximus" | "tele2" | "mobitel" | "o2" | "bouygues" | "free" | "sfr" | "digicel";\n    } | {\n      host: string;\n      port: number;\n      username?: string;\n      has_password?: boolean;\n    };\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   proxies_create: {
-    sdk: "proxies.create",
-    result: "{\n  id?: string;\n  name?: string;\n  type: \"datacenter\" | \"isp\" | \"residential\" | \"mobile\" | \"custom\";\n  protocol?: \"http\" | \"https\";\n  bypass_hosts?: string[];\n  status?: \"available\" | \"unavailable\";\n  last_checked?: string;\n  ip_address?: string;\n  config?: {\n    country?: string;\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    os?: \"windows\" | \"macos\" | \"android\";\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    carrier?: \"a1\" | \"aircel\" | \"airtel\" | \"att\" | \"celcom\" | \"chinamobile\" | \"claro\" | \"comcast\" | \"cox\" | \"digi\" | \"dt\" | \"docomo\" | \"dtac\" | \"etisalat\" | \"idea\" | \"kyivstar\" | \"meo\" | \"megafon\" | \"mtn\" | \"mtnza\" | \"mts\" | \"optus\" | \"orange\" | \"qwest\" | \"reliance_jio\" | \"robi\" | \"sprint\" | \"telefonica\" | \"telstra\" | \"tmobile\" | \"tigo\" | \"tim\" | \"verizon\" | \"vimpelcom\" | \"vodacomza\" | \"vodafone\" | \"vivo\" | \"zain\" | \"vivabo\" | \"telenormyanmar\" | \"kcelljsc\" | \"swisscom\" | \"singtel\" | \"asiacell\" | \"windit\" | \"cellc\" | \"ooredoo\" | \"drei\" | \"umobile\" | \"cableone\" | \"proximus\" | \"tele2\" | \"mobitel\" | \"o2\" | \"bouygues\" | \"free\" | \"sfr\" | \"digicel\";\n  } | {\n    host: string;\n    port: number;\n    username?: string;\n    has_password?: boolean;\n  };\n}",
+    sdk: 'proxies.create',
+    result:
+      '{\n  id?: string;\n  name?: string;\n  type: "datacenter" | "isp" | "residential" | "mobile" | "custom";\n  protocol?: "http" | "https";\n  bypass_hosts?: string[];\n  status?: "available" | "unavailable";\n  last_checked?: string;\n  ip_address?: string;\n  config?: {\n    country?: string;\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    os?: "windows" | "macos" | "android";\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    carrier?: "a1" | "aircel" | "airtel" | "att" | "celcom" | "chinamobile" | "claro" | "comcast" | "cox" | "digi" | "dt" | "docomo" | "dtac" | "etisalat" | "idea" | "kyivstar" | "meo" | "megafon" | "mtn" | "mtnza" | "mts" | "optus" | "orange" | "qwest" | "reliance_jio" | "robi" | "sprint" | "telefonica" | "telstra" | "tmobile" | "tigo" | "tim" | "verizon" | "vimpelcom" | "vodacomza" | "vodafone" | "vivo" | "zain" | "vivabo" | "telenormyanmar" | "kcelljsc" | "swisscom" | "singtel" | "asiacell" | "windit" | "cellc" | "ooredoo" | "drei" | "umobile" | "cableone" | "proximus" | "tele2" | "mobitel" | "o2" | "bouygues" | "free" | "sfr" | "digicel";\n  } | {\n    host: string;\n    port: number;\n    username?: string;\n    has_password?: boolean;\n  };\n}',
   },
   proxies_retrieve: {
-    sdk: "proxies.retrieve",
-    result: "{\n  id?: string;\n  name?: string;\n  type: \"datacenter\" | \"isp\" | \"residential\" | \"mobile\" | \"custom\";\n  protocol?: \"http\" | \"https\";\n  bypass_hosts?: string[];\n  status?: \"available\" | \"unavailable\";\n  last_checked?: string;\n  ip_address?: string;\n  config?: {\n    country?: string;\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    os?: \"windows\" | \"macos\" | \"android\";\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    carrier?: \"a1\" | \"aircel\" | \"airtel\" | \"att\" | \"celcom\" | \"chinamobile\" | \"claro\" | \"comcast\" | \"cox\" | \"digi\" | \"dt\" | \"docomo\" | \"dtac\" | \"etisalat\" | \"idea\" | \"kyivstar\" | \"meo\" | \"megafon\" | \"mtn\" | \"mtnza\" | \"mts\" | \"optus\" | \"orange\" | \"qwest\" | \"reliance_jio\" | \"robi\" | \"sprint\" | \"telefonica\" | \"telstra\" | \"tmobile\" | \"tigo\" | \"tim\" | \"verizon\" | \"vimpelcom\" | \"vodacomza\" | \"vodafone\" | \"vivo\" | \"zain\" | \"vivabo\" | \"telenormyanmar\" | \"kcelljsc\" | \"swisscom\" | \"singtel\" | \"asiacell\" | \"windit\" | \"cellc\" | \"ooredoo\" | \"drei\" | \"umobile\" | \"cableone\" | \"proximus\" | \"tele2\" | \"mobitel\" | \"o2\" | \"bouygues\" | \"free\" | \"sfr\" | \"digicel\";\n  } | {\n    host: string;\n    port: number;\n    username?: string;\n    has_password?: boolean;\n  };\n}",
+    sdk: 'proxies.retrieve',
+    result:
+      '{\n  id?: string;\n  name?: string;\n  type: "datacenter" | "isp" | "residential" | "mobile" | "custom";\n  protocol?: "http" | "https";\n  bypass_hosts?: string[];\n  status?: "available" | "unavailable";\n  last_checked?: string;\n  ip_address?: string;\n  config?: {\n    country?: string;\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    os?: "windows" | "macos" | "android";\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    carrier?: "a1" | "aircel" | "airtel" | "att" | "celcom" | "chinamobile" | "claro" | "comcast" | "cox" | "digi" | "dt" | "docomo" | "dtac" | "etisalat" | "idea" | "kyivstar" | "meo" | "megafon" | "mtn" | "mtnza" | "mts" | "optus" | "orange" | "qwest" | "reliance_jio" | "robi" | "sprint" | "telefonica" | "telstra" | "tmobile" | "tigo" | "tim" | "verizon" | "vimpelcom" | "vodacomza" | "vodafone" | "vivo" | "zain" | "vivabo" | "telenormyanmar" | "kcelljsc" | "swisscom" | "singtel" | "asiacell" | "windit" | "cellc" | "ooredoo" | "drei" | "umobile" | "cableone" | "proximus" | "tele2" | "mobitel" | "o2" | "bouygues" | "free" | "sfr" | "digicel";\n  } | {\n    host: string;\n    port: number;\n    username?: string;\n    has_password?: boolean;\n  };\n}',
   },
   proxies_delete: {
-    sdk: "proxies.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'proxies.delete',
+    result: '{ ok: true; status: number }',
   },
   proxies_check: {
-    sdk: "proxies.check",
-    result: "{\n  id?: string;\n  name?: string;\n  type: \"datacenter\" | \"isp\" | \"residential\" | \"mobile\" | \"custom\";\n  protocol?: \"http\" | \"https\";\n  bypass_hosts?: string[];\n  status?: \"available\" | \"unavailable\";\n  last_checked?: string;\n  ip_address?: string;\n  config?: {\n    country?: string;\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    os?: \"windows\" | \"macos\" | \"android\";\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    carrier?: \"a1\" | \"aircel\" | \"airtel\" | \"att\" | \"celcom\" | \"chinamobile\" | \"claro\" | \"comcast\" | \"cox\" | \"digi\" | \"dt\" | \"docomo\" | \"dtac\" | \"etisalat\" | \"idea\" | \"kyivstar\" | \"meo\" | \"megafon\" | \"mtn\" | \"mtnza\" | \"mts\" | \"optus\" | \"orange\" | \"qwest\" | \"reliance_jio\" | \"robi\" | \"sprint\" | \"telefonica\" | \"telstra\" | \"tmobile\" | \"tigo\" | \"tim\" | \"verizon\" | \"vimpelcom\" | \"vodacomza\" | \"vodafone\" | \"vivo\" | \"zain\" | \"vivabo\" | \"telenormyanmar\" | \"kcelljsc\" | \"swisscom\" | \"singtel\" | \"asiacell\" | \"windit\" | \"cellc\" | \"ooredoo\" | \"drei\" | \"umobile\" | \"cableone\" | \"proximus\" | \"tele2\" | \"mobitel\" | \"o2\" | \"bouygues\" | \"free\" | \"sfr\" | \"digicel\";\n  } | {\n    host: string;\n    port: number;\n    username?: string;\n    has_password?: boolean;\n  };\n}",
+    sdk: 'proxies.check',
+    result:
+      '{\n  id?: string;\n  name?: string;\n  type: "datacenter" | "isp" | "residential" | "mobile" | "custom";\n  protocol?: "http" | "https";\n  bypass_hosts?: string[];\n  status?: "available" | "unavailable";\n  last_checked?: string;\n  ip_address?: string;\n  config?: {\n    country?: string;\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    os?: "windows" | "macos" | "android";\n  } | {\n    country?: string;\n    city?: string;\n    state?: string;\n    zip?: string;\n    asn?: string;\n    carrier?: "a1" | "aircel" | "airtel" | "att" | "celcom" | "chinamobile" | "claro" | "comcast" | "cox" | "digi" | "dt" | "docomo" | "dtac" | "etisalat" | "idea" | "kyivstar" | "meo" | "megafon" | "mtn" | "mtnza" | "mts" | "optus" | "orange" | "qwest" | "reliance_jio" | "robi" | "sprint" | "telefonica" | "telstra" | "tmobile" | "tigo" | "tim" | "verizon" | "vimpelcom" | "vodacomza" | "vodafone" | "vivo" | "zain" | "vivabo" | "telenormyanmar" | "kcelljsc" | "swisscom" | "singtel" | "asiacell" | "windit" | "cellc" | "ooredoo" | "drei" | "umobile" | "cableone" | "proximus" | "tele2" | "mobitel" | "o2" | "bouygues" | "free" | "sfr" | "digicel";\n  } | {\n    host: string;\n    port: number;\n    username?: string;\n    has_password?: boolean;\n  };\n}',
   },
   browsers_list: {
-    sdk: "browsers.list",
-    result: "{ items: {\n    created_at: string;\n    cdp_ws_url: string;\n    webdriver_ws_url: string;\n    browser_live_view_url?: string;\n    base_url?: string;\n    headless: boolean;\n    stealth: boolean;\n    gpu?: boolean;\n    session_id: string;\n    timeout_seconds: number;\n    profile?: {\n      id: string;\n      name?: string | null;\n      created_at: string;\n      updated_at?: string;\n      last_used_at?: string;\n    };\n    proxy_id?: string;\n    pool?: {\n      id: string;\n      name?: string;\n    };\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    start_url?: string;\n    chrome_policy?: Record<string, unknown>;\n    deleted_at?: string;\n    usage?: {\n      uptime_ms: number;\n    };\n    telemetry?: {\n      browser?: object;\n    };\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'browsers.list',
+    result:
+      '{ items: {\n    created_at: string;\n    cdp_ws_url: string;\n    webdriver_ws_url: string;\n    browser_live_view_url?: string;\n    base_url?: string;\n    headless: boolean;\n    stealth: boolean;\n    gpu?: boolean;\n    session_id: string;\n    timeout_seconds: number;\n    profile?: {\n      id: string;\n      name?: string | null;\n      created_at: string;\n      updated_at?: string;\n      last_used_at?: string;\n    };\n    proxy_id?: string;\n    pool?: {\n      id: string;\n      name?: string;\n    };\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    start_url?: string;\n    chrome_policy?: Record<string, unknown>;\n    deleted_at?: string;\n    usage?: {\n      uptime_ms: number;\n    };\n    telemetry?: {\n      browser?: object;\n    };\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   browsers_create: {
-    sdk: "browsers.create",
-    result: "{\n  created_at: string;\n  cdp_ws_url: string;\n  webdriver_ws_url: string;\n  browser_live_view_url?: string;\n  base_url?: string;\n  headless: boolean;\n  stealth: boolean;\n  gpu?: boolean;\n  session_id: string;\n  timeout_seconds: number;\n  profile?: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  };\n  proxy_id?: string;\n  pool?: {\n    id: string;\n    name?: string;\n  };\n  viewport?: {\n    width: number;\n    height: number;\n    refresh_rate?: number;\n  };\n  kiosk_mode?: boolean;\n  start_url?: string;\n  chrome_policy?: Record<string, unknown>;\n  deleted_at?: string;\n  usage?: {\n    uptime_ms: number;\n  };\n  telemetry?: {\n    browser?: {\n      console?: object;\n      page?: object;\n      interaction?: object;\n      network?: object;\n    };\n  };\n}",
+    sdk: 'browsers.create',
+    result:
+      '{\n  created_at: string;\n  cdp_ws_url: string;\n  webdriver_ws_url: string;\n  browser_live_view_url?: string;\n  base_url?: string;\n  headless: boolean;\n  stealth: boolean;\n  gpu?: boolean;\n  session_id: string;\n  timeout_seconds: number;\n  profile?: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  };\n  proxy_id?: string;\n  pool?: {\n    id: string;\n    name?: string;\n  };\n  viewport?: {\n    width: number;\n    height: number;\n    refresh_rate?: number;\n  };\n  kiosk_mode?: boolean;\n  start_url?: string;\n  chrome_policy?: Record<string, unknown>;\n  deleted_at?: string;\n  usage?: {\n    uptime_ms: number;\n  };\n  telemetry?: {\n    browser?: {\n      console?: object;\n      page?: object;\n      interaction?: object;\n      network?: object;\n    };\n  };\n}',
   },
   browsers_retrieve: {
-    sdk: "browsers.retrieve",
-    result: "{\n  created_at: string;\n  cdp_ws_url: string;\n  webdriver_ws_url: string;\n  browser_live_view_url?: string;\n  base_url?: string;\n  headless: boolean;\n  stealth: boolean;\n  gpu?: boolean;\n  session_id: string;\n  timeout_seconds: number;\n  profile?: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  };\n  proxy_id?: string;\n  pool?: {\n    id: string;\n    name?: string;\n  };\n  viewport?: {\n    width: number;\n    height: number;\n    refresh_rate?: number;\n  };\n  kiosk_mode?: boolean;\n  start_url?: string;\n  chrome_policy?: Record<string, unknown>;\n  deleted_at?: string;\n  usage?: {\n    uptime_ms: number;\n  };\n  telemetry?: {\n    browser?: {\n      console?: object;\n      page?: object;\n      interaction?: object;\n      network?: object;\n    };\n  };\n}",
+    sdk: 'browsers.retrieve',
+    result:
+      '{\n  created_at: string;\n  cdp_ws_url: string;\n  webdriver_ws_url: string;\n  browser_live_view_url?: string;\n  base_url?: string;\n  headless: boolean;\n  stealth: boolean;\n  gpu?: boolean;\n  session_id: string;\n  timeout_seconds: number;\n  profile?: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  };\n  proxy_id?: string;\n  pool?: {\n    id: string;\n    name?: string;\n  };\n  viewport?: {\n    width: number;\n    height: number;\n    refresh_rate?: number;\n  };\n  kiosk_mode?: boolean;\n  start_url?: string;\n  chrome_policy?: Record<string, unknown>;\n  deleted_at?: string;\n  usage?: {\n    uptime_ms: number;\n  };\n  telemetry?: {\n    browser?: {\n      console?: object;\n      page?: object;\n      interaction?: object;\n      network?: object;\n    };\n  };\n}',
   },
   browsers_update: {
-    sdk: "browsers.update",
-    result: "{\n  created_at: string;\n  cdp_ws_url: string;\n  webdriver_ws_url: string;\n  browser_live_view_url?: string;\n  base_url?: string;\n  headless: boolean;\n  stealth: boolean;\n  gpu?: boolean;\n  session_id: string;\n  timeout_seconds: number;\n  profile?: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  };\n  proxy_id?: string;\n  pool?: {\n    id: string;\n    name?: string;\n  };\n  viewport?: {\n    width: number;\n    height: number;\n    refresh_rate?: number;\n  };\n  kiosk_mode?: boolean;\n  start_url?: string;\n  chrome_policy?: Record<string, unknown>;\n  deleted_at?: string;\n  usage?: {\n    uptime_ms: number;\n  };\n  telemetry?: {\n    browser?: {\n      console?: object;\n      page?: object;\n      interaction?: object;\n      network?: object;\n    };\n  };\n}",
+    sdk: 'browsers.update',
+    result:
+      '{\n  created_at: string;\n  cdp_ws_url: string;\n  webdriver_ws_url: string;\n  browser_live_view_url?: string;\n  base_url?: string;\n  headless: boolean;\n  stealth: boolean;\n  gpu?: boolean;\n  session_id: string;\n  timeout_seconds: number;\n  profile?: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  };\n  proxy_id?: string;\n  pool?: {\n    id: string;\n    name?: string;\n  };\n  viewport?: {\n    width: number;\n    height: number;\n    refresh_rate?: number;\n  };\n  kiosk_mode?: boolean;\n  start_url?: string;\n  chrome_policy?: Record<string, unknown>;\n  deleted_at?: string;\n  usage?: {\n    uptime_ms: number;\n  };\n  telemetry?: {\n    browser?: {\n      console?: object;\n      page?: object;\n      interaction?: object;\n      network?: object;\n    };\n  };\n}',
   },
   browsers_delete: {
-    sdk: "browsers.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.delete',
+    result: '{ ok: true; status: number }',
   },
   browsers_replays_list: {
-    sdk: "browsers.replays.list",
-    result: "{ items: {\n    replay_id: string;\n    started_at?: string | null;\n    finished_at?: string | null;\n    replay_view_url?: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'browsers.replays.list',
+    result:
+      '{ items: {\n    replay_id: string;\n    started_at?: string | null;\n    finished_at?: string | null;\n    replay_view_url?: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   browsers_replays_start: {
-    sdk: "browsers.replays.start",
-    result: "{\n  replay_id: string;\n  started_at?: string | null;\n  finished_at?: string | null;\n  replay_view_url?: string;\n}",
+    sdk: 'browsers.replays.start',
+    result:
+      '{\n  replay_id: string;\n  started_at?: string | null;\n  finished_at?: string | null;\n  replay_view_url?: string;\n}',
   },
   browsers_replays_download: {
-    sdk: "browsers.replays.download",
-    result: "Uint8Array & { mediaType: string }",
+    sdk: 'browsers.replays.download',
+    result: 'Uint8Array & { mediaType: string }',
   },
   browsers_replays_stop: {
-    sdk: "browsers.replays.stop",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.replays.stop',
+    result: '{ ok: true; status: number }',
   },
   browsers_telemetry_stream: {
-    sdk: "browsers.telemetry.stream",
-    result: "{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }",
+    sdk: 'browsers.telemetry.stream',
+    result:
+      '{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }',
   },
   browsers_load_extensions: {
-    sdk: "browsers.loadExtensions",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.loadExtensions',
+    result: '{ ok: true; status: number }',
   },
   browsers_computer_click_mouse: {
-    sdk: "browsers.computer.clickMouse",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.computer.clickMouse',
+    result: '{ ok: true; status: number }',
   },
   browsers_computer_move_mouse: {
-    sdk: "browsers.computer.moveMouse",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.computer.moveMouse',
+    result: '{ ok: true; status: number }',
   },
   browsers_computer_capture_screenshot: {
-    sdk: "browsers.computer.captureScreenshot",
-    result: "Uint8Array & { mediaType: string }",
+    sdk: 'browsers.computer.captureScreenshot',
+    result: 'Uint8Array & { mediaType: string }',
   },
   browsers_computer_type_text: {
-    sdk: "browsers.computer.typeText",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.computer.typeText',
+    result: '{ ok: true; status: number }',
   },
   browsers_computer_press_key: {
-    sdk: "browsers.computer.pressKey",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.computer.pressKey',
+    result: '{ ok: true; status: number }',
   },
   browsers_computer_scroll: {
-    sdk: "browsers.computer.scroll",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.computer.scroll',
+    result: '{ ok: true; status: number }',
   },
   browsers_computer_drag_mouse: {
-    sdk: "browsers.computer.dragMouse",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.computer.dragMouse',
+    result: '{ ok: true; status: number }',
   },
   browsers_computer_set_cursor_visibility: {
-    sdk: "browsers.computer.setCursorVisibility",
-    result: "{\n  ok: boolean;\n}",
+    sdk: 'browsers.computer.setCursorVisibility',
+    result: '{\n  ok: boolean;\n}',
   },
   browsers_computer_batch: {
-    sdk: "browsers.computer.batch",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.computer.batch',
+    result: '{ ok: true; status: number }',
   },
   browsers_computer_get_mouse_position: {
-    sdk: "browsers.computer.getMousePosition",
-    result: "{\n  x: number;\n  y: number;\n}",
+    sdk: 'browsers.computer.getMousePosition',
+    result: '{\n  x: number;\n  y: number;\n}',
   },
   browsers_computer_read_clipboard: {
-    sdk: "browsers.computer.readClipboard",
-    result: "{\n  text: string;\n}",
+    sdk: 'browsers.computer.readClipboard',
+    result: '{\n  text: string;\n}',
   },
   browsers_computer_write_clipboard: {
-    sdk: "browsers.computer.writeClipboard",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.computer.writeClipboard',
+    result: '{ ok: true; status: number }',
   },
   apps_list: {
-    sdk: "apps.list",
-    result: "{ items: {\n    id: string;\n    app_name: string;\n    version: string;\n    region: \"aws.us-east-1a\";\n    deployment: string;\n    actions: {\n      name: string;\n      input_schema?: Record<string, unknown> | null;\n      output_schema?: Record<string, unknown> | null;\n    }[];\n    env_vars: Record<string, string>;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'apps.list',
+    result:
+      '{ items: {\n    id: string;\n    app_name: string;\n    version: string;\n    region: "aws.us-east-1a";\n    deployment: string;\n    actions: {\n      name: string;\n      input_schema?: Record<string, unknown> | null;\n      output_schema?: Record<string, unknown> | null;\n    }[];\n    env_vars: Record<string, string>;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   deployments_list: {
-    sdk: "deployments.list",
-    result: "{ items: {\n    id: string;\n    status: \"queued\" | \"in_progress\" | \"running\" | \"failed\" | \"stopped\";\n    status_reason?: string;\n    region: \"aws.us-east-1a\";\n    entrypoint_rel_path?: string;\n    env_vars?: Record<string, string>;\n    created_at: string;\n    updated_at?: string | null;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'deployments.list',
+    result:
+      '{ items: {\n    id: string;\n    status: "queued" | "in_progress" | "running" | "failed" | "stopped";\n    status_reason?: string;\n    region: "aws.us-east-1a";\n    entrypoint_rel_path?: string;\n    env_vars?: Record<string, string>;\n    created_at: string;\n    updated_at?: string | null;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   deployments_create: {
-    sdk: "deployments.create",
-    result: "{\n  id: string;\n  status: \"queued\" | \"in_progress\" | \"running\" | \"failed\" | \"stopped\";\n  status_reason?: string;\n  region: \"aws.us-east-1a\";\n  entrypoint_rel_path?: string;\n  env_vars?: Record<string, string>;\n  created_at: string;\n  updated_at?: string | null;\n}",
+    sdk: 'deployments.create',
+    result:
+      '{\n  id: string;\n  status: "queued" | "in_progress" | "running" | "failed" | "stopped";\n  status_reason?: string;\n  region: "aws.us-east-1a";\n  entrypoint_rel_path?: string;\n  env_vars?: Record<string, string>;\n  created_at: string;\n  updated_at?: string | null;\n}',
   },
   deployments_retrieve: {
-    sdk: "deployments.retrieve",
-    result: "{\n  id: string;\n  status: \"queued\" | \"in_progress\" | \"running\" | \"failed\" | \"stopped\";\n  status_reason?: string;\n  region: \"aws.us-east-1a\";\n  entrypoint_rel_path?: string;\n  env_vars?: Record<string, string>;\n  created_at: string;\n  updated_at?: string | null;\n}",
+    sdk: 'deployments.retrieve',
+    result:
+      '{\n  id: string;\n  status: "queued" | "in_progress" | "running" | "failed" | "stopped";\n  status_reason?: string;\n  region: "aws.us-east-1a";\n  entrypoint_rel_path?: string;\n  env_vars?: Record<string, string>;\n  created_at: string;\n  updated_at?: string | null;\n}',
   },
   deployments_delete: {
-    sdk: "deployments.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'deployments.delete',
+    result: '{ ok: true; status: number }',
   },
   deployments_follow: {
-    sdk: "deployments.follow",
-    result: "{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }",
+    sdk: 'deployments.follow',
+    result:
+      '{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }',
   },
   browsers_fs_read_file: {
-    sdk: "browsers.fs.readFile",
-    result: "Uint8Array & { mediaType: string }",
+    sdk: 'browsers.fs.readFile',
+    result: 'Uint8Array & { mediaType: string }',
   },
   browsers_fs_write_file: {
-    sdk: "browsers.fs.writeFile",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.writeFile',
+    result: '{ ok: true; status: number }',
   },
   browsers_fs_list_files: {
-    sdk: "browsers.fs.listFiles",
-    result: "{ items: {\n    name: string;\n    path: string;\n    size_bytes: number;\n    is_dir: boolean;\n    mod_time: string;\n    mode: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'browsers.fs.listFiles',
+    result:
+      '{ items: {\n    name: string;\n    path: string;\n    size_bytes: number;\n    is_dir: boolean;\n    mod_time: string;\n    mode: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   browsers_fs_create_directory: {
-    sdk: "browsers.fs.createDirectory",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.createDirectory',
+    result: '{ ok: true; status: number }',
   },
   browsers_fs_delete_file: {
-    sdk: "browsers.fs.deleteFile",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.deleteFile',
+    result: '{ ok: true; status: number }',
   },
   browsers_fs_delete_directory: {
-    sdk: "browsers.fs.deleteDirectory",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.deleteDirectory',
+    result: '{ ok: true; status: number }',
   },
   browsers_fs_set_file_permissions: {
-    sdk: "browsers.fs.setFilePermissions",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.setFilePermissions',
+    result: '{ ok: true; status: number }',
   },
   browsers_fs_file_info: {
-    sdk: "browsers.fs.fileInfo",
-    result: "{\n  name: string;\n  path: string;\n  size_bytes: number;\n  is_dir: boolean;\n  mod_time: string;\n  mode: string;\n}",
+    sdk: 'browsers.fs.fileInfo',
+    result:
+      '{\n  name: string;\n  path: string;\n  size_bytes: number;\n  is_dir: boolean;\n  mod_time: string;\n  mode: string;\n}',
   },
   browsers_fs_move: {
-    sdk: "browsers.fs.move",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.move',
+    result: '{ ok: true; status: number }',
   },
   browsers_fs_watch_start: {
-    sdk: "browsers.fs.watch.start",
-    result: "{\n  watch_id?: string;\n}",
+    sdk: 'browsers.fs.watch.start',
+    result: '{\n  watch_id?: string;\n}',
   },
   browsers_fs_watch_events: {
-    sdk: "browsers.fs.watch.events",
-    result: "{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }",
+    sdk: 'browsers.fs.watch.events',
+    result:
+      '{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }',
   },
   browsers_fs_watch_stop: {
-    sdk: "browsers.fs.watch.stop",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.watch.stop',
+    result: '{ ok: true; status: number }',
   },
   browsers_process_exec: {
-    sdk: "browsers.process.exec",
-    result: "{\n  exit_code?: number;\n  stdout_b64?: string;\n  stderr_b64?: string;\n  duration_ms?: number;\n}",
+    sdk: 'browsers.process.exec',
+    result: '{\n  exit_code?: number;\n  stdout_b64?: string;\n  stderr_b64?: string;\n  duration_ms?: number;\n}',
   },
   browsers_process_spawn: {
-    sdk: "browsers.process.spawn",
-    result: "{\n  process_id?: string;\n  pid?: number;\n  started_at?: string;\n}",
+    sdk: 'browsers.process.spawn',
+    result: '{\n  process_id?: string;\n  pid?: number;\n  started_at?: string;\n}',
   },
   browsers_process_status: {
-    sdk: "browsers.process.status",
-    result: "{\n  state?: \"running\" | \"exited\";\n  exit_code?: number | null;\n  cpu_pct?: number;\n  mem_bytes?: number;\n}",
+    sdk: 'browsers.process.status',
+    result:
+      '{\n  state?: "running" | "exited";\n  exit_code?: number | null;\n  cpu_pct?: number;\n  mem_bytes?: number;\n}',
   },
   browsers_process_stdout_stream: {
-    sdk: "browsers.process.stdoutStream",
-    result: "{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }",
+    sdk: 'browsers.process.stdoutStream',
+    result:
+      '{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }',
   },
   browsers_process_stdin: {
-    sdk: "browsers.process.stdin",
-    result: "{\n  written_bytes?: number;\n}",
+    sdk: 'browsers.process.stdin',
+    result: '{\n  written_bytes?: number;\n}',
   },
   browsers_process_kill: {
-    sdk: "browsers.process.kill",
-    result: "{\n  ok: boolean;\n}",
+    sdk: 'browsers.process.kill',
+    result: '{\n  ok: boolean;\n}',
   },
   browsers_process_resize: {
-    sdk: "browsers.process.resize",
-    result: "{\n  ok: boolean;\n}",
+    sdk: 'browsers.process.resize',
+    result: '{\n  ok: boolean;\n}',
   },
   browsers_playwright_execute: {
-    sdk: "browsers.playwright.execute",
-    result: "{\n  success: boolean;\n  result?: unknown;\n  error?: string;\n  stdout?: string;\n  stderr?: string;\n}",
+    sdk: 'browsers.playwright.execute',
+    result: '{\n  success: boolean;\n  result?: unknown;\n  error?: string;\n  stdout?: string;\n  stderr?: string;\n}',
   },
   browsers_logs_stream: {
-    sdk: "browsers.logs.stream",
-    result: "{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }",
+    sdk: 'browsers.logs.stream',
+    result:
+      '{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }',
   },
   browsers_fs_download_dir_zip: {
-    sdk: "browsers.fs.downloadDirZip",
-    result: "Uint8Array & { mediaType: string }",
+    sdk: 'browsers.fs.downloadDirZip',
+    result: 'Uint8Array & { mediaType: string }',
   },
   browsers_fs_upload: {
-    sdk: "browsers.fs.upload",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.upload',
+    result: '{ ok: true; status: number }',
   },
   browsers_fs_upload_zip: {
-    sdk: "browsers.fs.uploadZip",
-    result: "{ ok: true; status: number }",
+    sdk: 'browsers.fs.uploadZip',
+    result: '{ ok: true; status: number }',
   },
   browsers_curl: {
-    sdk: "browsers.curl",
-    result: "{\n  status: number;\n  headers: Record<string, string[]>;\n  body: string;\n  duration_ms: number;\n}",
+    sdk: 'browsers.curl',
+    result: '{\n  status: number;\n  headers: Record<string, string[]>;\n  body: string;\n  duration_ms: number;\n}',
   },
   browser_pools_list: {
-    sdk: "browserPools.list",
-    result: "{ items: {\n    id: string;\n    name?: string;\n    available_count: number;\n    acquired_count: number;\n    created_at: string;\n    browser_pool_config: {\n      name?: string;\n      size: number;\n      fill_rate_per_minute?: number;\n      timeout_seconds?: number;\n      stealth?: boolean;\n      headless?: boolean;\n      profile?: unknown;\n      extensions?: unknown[];\n      proxy_id?: string;\n      viewport?: object;\n      kiosk_mode?: boolean;\n      chrome_policy?: Record<string, unknown>;\n      start_url?: string;\n    };\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'browserPools.list',
+    result:
+      '{ items: {\n    id: string;\n    name?: string;\n    available_count: number;\n    acquired_count: number;\n    created_at: string;\n    browser_pool_config: {\n      name?: string;\n      size: number;\n      fill_rate_per_minute?: number;\n      timeout_seconds?: number;\n      stealth?: boolean;\n      headless?: boolean;\n      profile?: unknown;\n      extensions?: unknown[];\n      proxy_id?: string;\n      viewport?: object;\n      kiosk_mode?: boolean;\n      chrome_policy?: Record<string, unknown>;\n      start_url?: string;\n    };\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   browser_pools_create: {
-    sdk: "browserPools.create",
-    result: "{\n  id: string;\n  name?: string;\n  available_count: number;\n  acquired_count: number;\n  created_at: string;\n  browser_pool_config: {\n    name?: string;\n    size: number;\n    fill_rate_per_minute?: number;\n    timeout_seconds?: number;\n    stealth?: boolean;\n    headless?: boolean;\n    profile?: unknown;\n    extensions?: unknown[];\n    proxy_id?: string;\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    chrome_policy?: Record<string, unknown>;\n    start_url?: string;\n  };\n}",
+    sdk: 'browserPools.create',
+    result:
+      '{\n  id: string;\n  name?: string;\n  available_count: number;\n  acquired_count: number;\n  created_at: string;\n  browser_pool_config: {\n    name?: string;\n    size: number;\n    fill_rate_per_minute?: number;\n    timeout_seconds?: number;\n    stealth?: boolean;\n    headless?: boolean;\n    profile?: unknown;\n    extensions?: unknown[];\n    proxy_id?: string;\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    chrome_policy?: Record<string, unknown>;\n    start_url?: string;\n  };\n}',
   },
   browser_pools_retrieve: {
-    sdk: "browserPools.retrieve",
-    result: "{\n  id: string;\n  name?: string;\n  available_count: number;\n  acquired_count: number;\n  created_at: string;\n  browser_pool_config: {\n    name?: string;\n    size: number;\n    fill_rate_per_minute?: number;\n    timeout_seconds?: number;\n    stealth?: boolean;\n    headless?: boolean;\n    profile?: unknown;\n    extensions?: unknown[];\n    proxy_id?: string;\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    chrome_policy?: Record<string, unknown>;\n    start_url?: string;\n  };\n}",
+    sdk: 'browserPools.retrieve',
+    result:
+      '{\n  id: string;\n  name?: string;\n  available_count: number;\n  acquired_count: number;\n  created_at: string;\n  browser_pool_config: {\n    name?: string;\n    size: number;\n    fill_rate_per_minute?: number;\n    timeout_seconds?: number;\n    stealth?: boolean;\n    headless?: boolean;\n    profile?: unknown;\n    extensions?: unknown[];\n    proxy_id?: string;\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    chrome_policy?: Record<string, unknown>;\n    start_url?: string;\n  };\n}',
   },
   browser_pools_update: {
-    sdk: "browserPools.update",
-    result: "{\n  id: string;\n  name?: string;\n  available_count: number;\n  acquired_count: number;\n  created_at: string;\n  browser_pool_config: {\n    name?: string;\n    size: number;\n    fill_rate_per_minute?: number;\n    timeout_seconds?: number;\n    stealth?: boolean;\n    headless?: boolean;\n    profile?: unknown;\n    extensions?: unknown[];\n    proxy_id?: string;\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    chrome_policy?: Record<string, unknown>;\n    start_url?: string;\n  };\n}",
+    sdk: 'browserPools.update',
+    result:
+      '{\n  id: string;\n  name?: string;\n  available_count: number;\n  acquired_count: number;\n  created_at: string;\n  browser_pool_config: {\n    name?: string;\n    size: number;\n    fill_rate_per_minute?: number;\n    timeout_seconds?: number;\n    stealth?: boolean;\n    headless?: boolean;\n    profile?: unknown;\n    extensions?: unknown[];\n    proxy_id?: string;\n    viewport?: {\n      width: number;\n      height: number;\n      refresh_rate?: number;\n    };\n    kiosk_mode?: boolean;\n    chrome_policy?: Record<string, unknown>;\n    start_url?: string;\n  };\n}',
   },
   browser_pools_delete: {
-    sdk: "browserPools.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'browserPools.delete',
+    result: '{ ok: true; status: number }',
   },
   browser_pools_acquire: {
-    sdk: "browserPools.acquire",
-    result: "{\n  created_at: string;\n  cdp_ws_url: string;\n  webdriver_ws_url: string;\n  browser_live_view_url?: string;\n  base_url?: string;\n  headless: boolean;\n  stealth: boolean;\n  gpu?: boolean;\n  session_id: string;\n  timeout_seconds: number;\n  profile?: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  };\n  proxy_id?: string;\n  pool?: {\n    id: string;\n    name?: string;\n  };\n  viewport?: {\n    width: number;\n    height: number;\n    refresh_rate?: number;\n  };\n  kiosk_mode?: boolean;\n  start_url?: string;\n  chrome_policy?: Record<string, unknown>;\n  deleted_at?: string;\n  usage?: {\n    uptime_ms: number;\n  };\n  telemetry?: {\n    browser?: {\n      console?: object;\n      page?: object;\n      interaction?: object;\n      network?: object;\n    };\n  };\n}",
+    sdk: 'browserPools.acquire',
+    result:
+      '{\n  created_at: string;\n  cdp_ws_url: string;\n  webdriver_ws_url: string;\n  browser_live_view_url?: string;\n  base_url?: string;\n  headless: boolean;\n  stealth: boolean;\n  gpu?: boolean;\n  session_id: string;\n  timeout_seconds: number;\n  profile?: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  };\n  proxy_id?: string;\n  pool?: {\n    id: string;\n    name?: string;\n  };\n  viewport?: {\n    width: number;\n    height: number;\n    refresh_rate?: number;\n  };\n  kiosk_mode?: boolean;\n  start_url?: string;\n  chrome_policy?: Record<string, unknown>;\n  deleted_at?: string;\n  usage?: {\n    uptime_ms: number;\n  };\n  telemetry?: {\n    browser?: {\n      console?: object;\n      page?: object;\n      interaction?: object;\n      network?: object;\n    };\n  };\n}',
   },
   browser_pools_release: {
-    sdk: "browserPools.release",
-    result: "{ ok: true; status: number }",
+    sdk: 'browserPools.release',
+    result: '{ ok: true; status: number }',
   },
   browser_pools_flush: {
-    sdk: "browserPools.flush",
-    result: "{ ok: true; status: number }",
+    sdk: 'browserPools.flush',
+    result: '{ ok: true; status: number }',
   },
   profiles_list: {
-    sdk: "profiles.list",
-    result: "{ items: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'profiles.list',
+    result:
+      '{ items: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    updated_at?: string;\n    last_used_at?: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   profiles_create: {
-    sdk: "profiles.create",
-    result: "{\n  id: string;\n  name?: string | null;\n  created_at: string;\n  updated_at?: string;\n  last_used_at?: string;\n}",
+    sdk: 'profiles.create',
+    result:
+      '{\n  id: string;\n  name?: string | null;\n  created_at: string;\n  updated_at?: string;\n  last_used_at?: string;\n}',
   },
   profiles_retrieve: {
-    sdk: "profiles.retrieve",
-    result: "{\n  id: string;\n  name?: string | null;\n  created_at: string;\n  updated_at?: string;\n  last_used_at?: string;\n}",
+    sdk: 'profiles.retrieve',
+    result:
+      '{\n  id: string;\n  name?: string | null;\n  created_at: string;\n  updated_at?: string;\n  last_used_at?: string;\n}',
   },
   profiles_delete: {
-    sdk: "profiles.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'profiles.delete',
+    result: '{ ok: true; status: number }',
   },
   profiles_download: {
-    sdk: "profiles.download",
-    result: "Uint8Array & { mediaType: string }",
+    sdk: 'profiles.download',
+    result: 'Uint8Array & { mediaType: string }',
   },
   auth_connections_list: {
-    sdk: "auth.connections.list",
-    result: "{ items: {\n    id: string;\n    profile_name: string;\n    domain: string;\n    status: \"AUTHENTICATED\" | \"NEEDS_AUTH\";\n    last_auth_check_at?: string;\n    last_auth_at?: string;\n    credential?: {\n      name?: string;\n      provider?: string;\n      path?: string;\n      auto?: boolean;\n    };\n    can_reauth?: boolean;\n    can_reauth_reason?: \"external_credential\" | \"cua_has_credential\" | \"has_credential\" | \"viable_plans_found\" | \"no_requirements_recorded\" | \"requirements_satisfiable\" | \"no_prior_successful_login\" | \"no_credential\" | \"no_viable_plans\" | \"viable_plans_require_external_action\" | \"requires_external_action\" | \"requires_totp_without_secret\" | \"requires_sms_code\" | \"requires_email_code\";\n    proxy_id?: string;\n    allowed_domains?: string[];\n    login_url?: string;\n    post_login_url?: string;\n    flow_status?: \"IN_PROGRESS\" | \"SUCCESS\" | \"FAILED\" | \"EXPIRED\" | \"CANCELED\" | null;\n    flow_step?: \"DISCOVERING\" | \"AWAITING_INPUT\" | \"AWAITING_EXTERNAL_ACTION\" | \"SUBMITTING\" | \"COMPLETED\" | null;\n    flow_type?: \"LOGIN\" | \"REAUTH\" | null;\n    flow_expires_at?: string | null;\n    discovered_fields?: {\n      name: string;\n      type: \"text\" | \"email\" | \"password\" | \"tel\" | \"number\" | \"url\" | \"code\" | \"totp\";\n      label: string;\n      placeholder?: string;\n      required?: boolean;\n      selector: string;\n      linked_mfa_type?: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n      hint?: string;\n    }[] | null;\n    mfa_options?: {\n      type: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n      label: string;\n      target?: string | null;\n      description?: string | null;\n    }[] | null;\n    sign_in_options?: {\n      id: string;\n      label: string;\n      description?: string | null;\n    }[] | null;\n    pending_sso_buttons?: {\n      selector: string;\n      provider: string;\n      label: string;\n    }[] | null;\n    external_action_message?: string | null;\n    website_error?: string | null;\n    sso_provider?: string | null;\n    error_message?: string | null;\n    error_code?: string | null;\n    hosted_url?: string | null;\n    live_view_url?: string | null;\n    browser_session_id?: string | null;\n    health_check_interval?: number | null;\n    health_checks?: boolean;\n    auto_reauth?: boolean;\n    save_credentials: boolean;\n    record_session: boolean;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'auth.connections.list',
+    result:
+      '{ items: {\n    id: string;\n    profile_name: string;\n    domain: string;\n    status: "AUTHENTICATED" | "NEEDS_AUTH";\n    last_auth_check_at?: string;\n    last_auth_at?: string;\n    credential?: {\n      name?: string;\n      provider?: string;\n      path?: string;\n      auto?: boolean;\n    };\n    can_reauth?: boolean;\n    can_reauth_reason?: "external_credential" | "cua_has_credential" | "has_credential" | "viable_plans_found" | "no_requirements_recorded" | "requirements_satisfiable" | "no_prior_successful_login" | "no_credential" | "no_viable_plans" | "viable_plans_require_external_action" | "requires_external_action" | "requires_totp_without_secret" | "requires_sms_code" | "requires_email_code";\n    proxy_id?: string;\n    allowed_domains?: string[];\n    login_url?: string;\n    post_login_url?: string;\n    flow_status?: "IN_PROGRESS" | "SUCCESS" | "FAILED" | "EXPIRED" | "CANCELED" | null;\n    flow_step?: "DISCOVERING" | "AWAITING_INPUT" | "AWAITING_EXTERNAL_ACTION" | "SUBMITTING" | "COMPLETED" | null;\n    flow_type?: "LOGIN" | "REAUTH" | null;\n    flow_expires_at?: string | null;\n    discovered_fields?: {\n      name: string;\n      type: "text" | "email" | "password" | "tel" | "number" | "url" | "code" | "totp";\n      label: string;\n      placeholder?: string;\n      required?: boolean;\n      selector: string;\n      linked_mfa_type?: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n      hint?: string;\n    }[] | null;\n    mfa_options?: {\n      type: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n      label: string;\n      target?: string | null;\n      description?: string | null;\n    }[] | null;\n    sign_in_options?: {\n      id: string;\n      label: string;\n      description?: string | null;\n    }[] | null;\n    pending_sso_buttons?: {\n      selector: string;\n      provider: string;\n      label: string;\n    }[] | null;\n    external_action_message?: string | null;\n    website_error?: string | null;\n    sso_provider?: string | null;\n    error_message?: string | null;\n    error_code?: string | null;\n    hosted_url?: string | null;\n    live_view_url?: string | null;\n    browser_session_id?: string | null;\n    health_check_interval?: number | null;\n    health_checks?: boolean;\n    auto_reauth?: boolean;\n    save_credentials: boolean;\n    record_session: boolean;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   auth_connections_create: {
-    sdk: "auth.connections.create",
-    result: "{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: \"AUTHENTICATED\" | \"NEEDS_AUTH\";\n  last_auth_check_at?: string;\n  last_auth_at?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  can_reauth?: boolean;\n  can_reauth_reason?: \"external_credential\" | \"cua_has_credential\" | \"has_credential\" | \"viable_plans_found\" | \"no_requirements_recorded\" | \"requirements_satisfiable\" | \"no_prior_successful_login\" | \"no_credential\" | \"no_viable_plans\" | \"viable_plans_require_external_action\" | \"requires_external_action\" | \"requires_totp_without_secret\" | \"requires_sms_code\" | \"requires_email_code\";\n  proxy_id?: string;\n  allowed_domains?: string[];\n  login_url?: string;\n  post_login_url?: string;\n  flow_status?: \"IN_PROGRESS\" | \"SUCCESS\" | \"FAILED\" | \"EXPIRED\" | \"CANCELED\" | null;\n  flow_step?: \"DISCOVERING\" | \"AWAITING_INPUT\" | \"AWAITING_EXTERNAL_ACTION\" | \"SUBMITTING\" | \"COMPLETED\" | null;\n  flow_type?: \"LOGIN\" | \"REAUTH\" | null;\n  flow_expires_at?: string | null;\n  discovered_fields?: {\n    name: string;\n    type: \"text\" | \"email\" | \"password\" | \"tel\" | \"number\" | \"url\" | \"code\" | \"totp\";\n    label: string;\n    placeholder?: string;\n    required?: boolean;\n    selector: string;\n    linked_mfa_type?: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n    hint?: string;\n  }[] | null;\n  mfa_options?: {\n    type: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n    label: string;\n    target?: string | null;\n    description?: string | null;\n  }[] | null;\n  sign_in_options?: {\n    id: string;\n    label: string;\n    description?: string | null;\n  }[] | null;\n  pending_sso_buttons?: {\n    selector: string;\n    provider: string;\n    label: string;\n  }[] | null;\n  external_action_message?: string | null;\n  website_error?: string | null;\n  sso_provider?: string | null;\n  error_message?: string | null;\n  error_code?: string | null;\n  hosted_url?: string | null;\n  live_view_url?: string | null;\n  browser_session_id?: string | null;\n  health_check_interval?: number | null;\n  health_checks?: boolean;\n  auto_reauth?: boolean;\n  save_credentials: boolean;\n  record_session: boolean;\n}",
+    sdk: 'auth.connections.create',
+    result:
+      '{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: "AUTHENTICATED" | "NEEDS_AUTH";\n  last_auth_check_at?: string;\n  last_auth_at?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  can_reauth?: boolean;\n  can_reauth_reason?: "external_credential" | "cua_has_credential" | "has_credential" | "viable_plans_found" | "no_requirements_recorded" | "requirements_satisfiable" | "no_prior_successful_login" | "no_credential" | "no_viable_plans" | "viable_plans_require_external_action" | "requires_external_action" | "requires_totp_without_secret" | "requires_sms_code" | "requires_email_code";\n  proxy_id?: string;\n  allowed_domains?: string[];\n  login_url?: string;\n  post_login_url?: string;\n  flow_status?: "IN_PROGRESS" | "SUCCESS" | "FAILED" | "EXPIRED" | "CANCELED" | null;\n  flow_step?: "DISCOVERING" | "AWAITING_INPUT" | "AWAITING_EXTERNAL_ACTION" | "SUBMITTING" | "COMPLETED" | null;\n  flow_type?: "LOGIN" | "REAUTH" | null;\n  flow_expires_at?: string | null;\n  discovered_fields?: {\n    name: string;\n    type: "text" | "email" | "password" | "tel" | "number" | "url" | "code" | "totp";\n    label: string;\n    placeholder?: string;\n    required?: boolean;\n    selector: string;\n    linked_mfa_type?: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n    hint?: string;\n  }[] | null;\n  mfa_options?: {\n    type: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n    label: string;\n    target?: string | null;\n    description?: string | null;\n  }[] | null;\n  sign_in_options?: {\n    id: string;\n    label: string;\n    description?: string | null;\n  }[] | null;\n  pending_sso_buttons?: {\n    selector: string;\n    provider: string;\n    label: string;\n  }[] | null;\n  external_action_message?: string | null;\n  website_error?: string | null;\n  sso_provider?: string | null;\n  error_message?: string | null;\n  error_code?: string | null;\n  hosted_url?: string | null;\n  live_view_url?: string | null;\n  browser_session_id?: string | null;\n  health_check_interval?: number | null;\n  health_checks?: boolean;\n  auto_reauth?: boolean;\n  save_credentials: boolean;\n  record_session: boolean;\n}',
   },
   auth_connections_retrieve: {
-    sdk: "auth.connections.retrieve",
-    result: "{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: \"AUTHENTICATED\" | \"NEEDS_AUTH\";\n  last_auth_check_at?: string;\n  last_auth_at?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  can_reauth?: boolean;\n  can_reauth_reason?: \"external_credential\" | \"cua_has_credential\" | \"has_credential\" | \"viable_plans_found\" | \"no_requirements_recorded\" | \"requirements_satisfiable\" | \"no_prior_successful_login\" | \"no_credential\" | \"no_viable_plans\" | \"viable_plans_require_external_action\" | \"requires_external_action\" | \"requires_totp_without_secret\" | \"requires_sms_code\" | \"requires_email_code\";\n  proxy_id?: string;\n  allowed_domains?: string[];\n  login_url?: string;\n  post_login_url?: string;\n  flow_status?: \"IN_PROGRESS\" | \"SUCCESS\" | \"FAILED\" | \"EXPIRED\" | \"CANCELED\" | null;\n  flow_step?: \"DISCOVERING\" | \"AWAITING_INPUT\" | \"AWAITING_EXTERNAL_ACTION\" | \"SUBMITTING\" | \"COMPLETED\" | null;\n  flow_type?: \"LOGIN\" | \"REAUTH\" | null;\n  flow_expires_at?: string | null;\n  discovered_fields?: {\n    name: string;\n    type: \"text\" | \"email\" | \"password\" | \"tel\" | \"number\" | \"url\" | \"code\" | \"totp\";\n    label: string;\n    placeholder?: string;\n    required?: boolean;\n    selector: string;\n    linked_mfa_type?: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n    hint?: string;\n  }[] | null;\n  mfa_options?: {\n    type: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n    label: string;\n    target?: string | null;\n    description?: string | null;\n  }[] | null;\n  sign_in_options?: {\n    id: string;\n    label: string;\n    description?: string | null;\n  }[] | null;\n  pending_sso_buttons?: {\n    selector: string;\n    provider: string;\n    label: string;\n  }[] | null;\n  external_action_message?: string | null;\n  website_error?: string | null;\n  sso_provider?: string | null;\n  error_message?: string | null;\n  error_code?: string | null;\n  hosted_url?: string | null;\n  live_view_url?: string | null;\n  browser_session_id?: string | null;\n  health_check_interval?: number | null;\n  health_checks?: boolean;\n  auto_reauth?: boolean;\n  save_credentials: boolean;\n  record_session: boolean;\n}",
+    sdk: 'auth.connections.retrieve',
+    result:
+      '{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: "AUTHENTICATED" | "NEEDS_AUTH";\n  last_auth_check_at?: string;\n  last_auth_at?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  can_reauth?: boolean;\n  can_reauth_reason?: "external_credential" | "cua_has_credential" | "has_credential" | "viable_plans_found" | "no_requirements_recorded" | "requirements_satisfiable" | "no_prior_successful_login" | "no_credential" | "no_viable_plans" | "viable_plans_require_external_action" | "requires_external_action" | "requires_totp_without_secret" | "requires_sms_code" | "requires_email_code";\n  proxy_id?: string;\n  allowed_domains?: string[];\n  login_url?: string;\n  post_login_url?: string;\n  flow_status?: "IN_PROGRESS" | "SUCCESS" | "FAILED" | "EXPIRED" | "CANCELED" | null;\n  flow_step?: "DISCOVERING" | "AWAITING_INPUT" | "AWAITING_EXTERNAL_ACTION" | "SUBMITTING" | "COMPLETED" | null;\n  flow_type?: "LOGIN" | "REAUTH" | null;\n  flow_expires_at?: string | null;\n  discovered_fields?: {\n    name: string;\n    type: "text" | "email" | "password" | "tel" | "number" | "url" | "code" | "totp";\n    label: string;\n    placeholder?: string;\n    required?: boolean;\n    selector: string;\n    linked_mfa_type?: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n    hint?: string;\n  }[] | null;\n  mfa_options?: {\n    type: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n    label: string;\n    target?: string | null;\n    description?: string | null;\n  }[] | null;\n  sign_in_options?: {\n    id: string;\n    label: string;\n    description?: string | null;\n  }[] | null;\n  pending_sso_buttons?: {\n    selector: string;\n    provider: string;\n    label: string;\n  }[] | null;\n  external_action_message?: string | null;\n  website_error?: string | null;\n  sso_provider?: string | null;\n  error_message?: string | null;\n  error_code?: string | null;\n  hosted_url?: string | null;\n  live_view_url?: string | null;\n  browser_session_id?: string | null;\n  health_check_interval?: number | null;\n  health_checks?: boolean;\n  auto_reauth?: boolean;\n  save_credentials: boolean;\n  record_session: boolean;\n}',
   },
   auth_connections_update: {
-    sdk: "auth.connections.update",
-    result: "{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: \"AUTHENTICATED\" | \"NEEDS_AUTH\";\n  last_auth_check_at?: string;\n  last_auth_at?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  can_reauth?: boolean;\n  can_reauth_reason?: \"external_credential\" | \"cua_has_credential\" | \"has_credential\" | \"viable_plans_found\" | \"no_requirements_recorded\" | \"requirements_satisfiable\" | \"no_prior_successful_login\" | \"no_credential\" | \"no_viable_plans\" | \"viable_plans_require_external_action\" | \"requires_external_action\" | \"requires_totp_without_secret\" | \"requires_sms_code\" | \"requires_email_code\";\n  proxy_id?: string;\n  allowed_domains?: string[];\n  login_url?: string;\n  post_login_url?: string;\n  flow_status?: \"IN_PROGRESS\" | \"SUCCESS\" | \"FAILED\" | \"EXPIRED\" | \"CANCELED\" | null;\n  flow_step?: \"DISCOVERING\" | \"AWAITING_INPUT\" | \"AWAITING_EXTERNAL_ACTION\" | \"SUBMITTING\" | \"COMPLETED\" | null;\n  flow_type?: \"LOGIN\" | \"REAUTH\" | null;\n  flow_expires_at?: string | null;\n  discovered_fields?: {\n    name: string;\n    type: \"text\" | \"email\" | \"password\" | \"tel\" | \"number\" | \"url\" | \"code\" | \"totp\";\n    label: string;\n    placeholder?: string;\n    required?: boolean;\n    selector: string;\n    linked_mfa_type?: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n    hint?: string;\n  }[] | null;\n  mfa_options?: {\n    type: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n    label: string;\n    target?: string | null;\n    description?: string | null;\n  }[] | null;\n  sign_in_options?: {\n    id: string;\n    label: string;\n    description?: string | null;\n  }[] | null;\n  pending_sso_buttons?: {\n    selector: string;\n    provider: string;\n    label: string;\n  }[] | null;\n  external_action_message?: string | null;\n  website_error?: string | null;\n  sso_provider?: string | null;\n  error_message?: string | null;\n  error_code?: string | null;\n  hosted_url?: string | null;\n  live_view_url?: string | null;\n  browser_session_id?: string | null;\n  health_check_interval?: number | null;\n  health_checks?: boolean;\n  auto_reauth?: boolean;\n  save_credentials: boolean;\n  record_session: boolean;\n}",
+    sdk: 'auth.connections.update',
+    result:
+      '{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: "AUTHENTICATED" | "NEEDS_AUTH";\n  last_auth_check_at?: string;\n  last_auth_at?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  can_reauth?: boolean;\n  can_reauth_reason?: "external_credential" | "cua_has_credential" | "has_credential" | "viable_plans_found" | "no_requirements_recorded" | "requirements_satisfiable" | "no_prior_successful_login" | "no_credential" | "no_viable_plans" | "viable_plans_require_external_action" | "requires_external_action" | "requires_totp_without_secret" | "requires_sms_code" | "requires_email_code";\n  proxy_id?: string;\n  allowed_domains?: string[];\n  login_url?: string;\n  post_login_url?: string;\n  flow_status?: "IN_PROGRESS" | "SUCCESS" | "FAILED" | "EXPIRED" | "CANCELED" | null;\n  flow_step?: "DISCOVERING" | "AWAITING_INPUT" | "AWAITING_EXTERNAL_ACTION" | "SUBMITTING" | "COMPLETED" | null;\n  flow_type?: "LOGIN" | "REAUTH" | null;\n  flow_expires_at?: string | null;\n  discovered_fields?: {\n    name: string;\n    type: "text" | "email" | "password" | "tel" | "number" | "url" | "code" | "totp";\n    label: string;\n    placeholder?: string;\n    required?: boolean;\n    selector: string;\n    linked_mfa_type?: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n    hint?: string;\n  }[] | null;\n  mfa_options?: {\n    type: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n    label: string;\n    target?: string | null;\n    description?: string | null;\n  }[] | null;\n  sign_in_options?: {\n    id: string;\n    label: string;\n    description?: string | null;\n  }[] | null;\n  pending_sso_buttons?: {\n    selector: string;\n    provider: string;\n    label: string;\n  }[] | null;\n  external_action_message?: string | null;\n  website_error?: string | null;\n  sso_provider?: string | null;\n  error_message?: string | null;\n  error_code?: string | null;\n  hosted_url?: string | null;\n  live_view_url?: string | null;\n  browser_session_id?: string | null;\n  health_check_interval?: number | null;\n  health_checks?: boolean;\n  auto_reauth?: boolean;\n  save_credentials: boolean;\n  record_session: boolean;\n}',
   },
   auth_connections_delete: {
-    sdk: "auth.connections.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'auth.connections.delete',
+    result: '{ ok: true; status: number }',
   },
   auth_connections_login: {
-    sdk: "auth.connections.login",
-    result: "{\n  id: string;\n  flow_type: \"LOGIN\" | \"REAUTH\";\n  hosted_url: string;\n  flow_expires_at: string;\n  handoff_code?: string;\n  live_view_url?: string;\n}",
+    sdk: 'auth.connections.login',
+    result:
+      '{\n  id: string;\n  flow_type: "LOGIN" | "REAUTH";\n  hosted_url: string;\n  flow_expires_at: string;\n  handoff_code?: string;\n  live_view_url?: string;\n}',
   },
   auth_connections_submit: {
-    sdk: "auth.connections.submit",
-    result: "{\n  accepted: boolean;\n}",
+    sdk: 'auth.connections.submit',
+    result: '{\n  accepted: boolean;\n}',
   },
   auth_connections_follow: {
-    sdk: "auth.connections.follow",
-    result: "{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }",
+    sdk: 'auth.connections.follow',
+    result:
+      '{ events: { seq: number; type?: string; data: unknown }[]; cursor: string; ended: boolean; note?: string }',
   },
   auth_connections_exchange: {
-    sdk: "auth.connections.exchange",
-    result: "{\n  invocation_id: string;\n  jwt: string;\n}",
+    sdk: 'auth.connections.exchange',
+    result: '{\n  invocation_id: string;\n  jwt: string;\n}',
   },
   extensions_list: {
-    sdk: "extensions.list",
-    result: "{ items: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    size_bytes: number;\n    last_used_at?: string | null;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'extensions.list',
+    result:
+      '{ items: {\n    id: string;\n    name?: string | null;\n    created_at: string;\n    size_bytes: number;\n    last_used_at?: string | null;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   extensions_upload: {
-    sdk: "extensions.upload",
-    result: "{\n  id: string;\n  name?: string | null;\n  created_at: string;\n  size_bytes: number;\n  last_used_at?: string | null;\n}",
+    sdk: 'extensions.upload',
+    result:
+      '{\n  id: string;\n  name?: string | null;\n  created_at: string;\n  size_bytes: number;\n  last_used_at?: string | null;\n}',
   },
   extensions_download: {
-    sdk: "extensions.download",
-    result: "Uint8Array & { mediaType: string }",
+    sdk: 'extensions.download',
+    result: 'Uint8Array & { mediaType: string }',
   },
   extensions_delete: {
-    sdk: "extensions.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'extensions.delete',
+    result: '{ ok: true; status: number }',
   },
   extensions_download_from_chrome_store: {
-    sdk: "extensions.downloadFromChromeStore",
-    result: "Uint8Array & { mediaType: string }",
+    sdk: 'extensions.downloadFromChromeStore',
+    result: 'Uint8Array & { mediaType: string }',
   },
   agents_auth_list: {
-    sdk: "agents.auth.list",
-    result: "{ items: {\n    id: string;\n    profile_name: string;\n    domain: string;\n    status: \"AUTHENTICATED\" | \"NEEDS_AUTH\";\n    last_auth_check_at?: string;\n    credential_id?: string;\n    credential?: {\n      name?: string;\n      provider?: string;\n      path?: string;\n      auto?: boolean;\n    };\n    has_selectors?: boolean;\n    can_reauth?: boolean;\n    can_reauth_reason?: string;\n    allowed_domains?: string[];\n    post_login_url?: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'agents.auth.list',
+    result:
+      '{ items: {\n    id: string;\n    profile_name: string;\n    domain: string;\n    status: "AUTHENTICATED" | "NEEDS_AUTH";\n    last_auth_check_at?: string;\n    credential_id?: string;\n    credential?: {\n      name?: string;\n      provider?: string;\n      path?: string;\n      auto?: boolean;\n    };\n    has_selectors?: boolean;\n    can_reauth?: boolean;\n    can_reauth_reason?: string;\n    allowed_domains?: string[];\n    post_login_url?: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   agents_auth_create: {
-    sdk: "agents.auth.create",
-    result: "{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: \"AUTHENTICATED\" | \"NEEDS_AUTH\";\n  last_auth_check_at?: string;\n  credential_id?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  has_selectors?: boolean;\n  can_reauth?: boolean;\n  can_reauth_reason?: string;\n  allowed_domains?: string[];\n  post_login_url?: string;\n}",
+    sdk: 'agents.auth.create',
+    result:
+      '{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: "AUTHENTICATED" | "NEEDS_AUTH";\n  last_auth_check_at?: string;\n  credential_id?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  has_selectors?: boolean;\n  can_reauth?: boolean;\n  can_reauth_reason?: string;\n  allowed_domains?: string[];\n  post_login_url?: string;\n}',
   },
   agents_auth_invocations_create: {
-    sdk: "agents.auth.invocations.create",
-    result: "{\n  invocation_id: string;\n  type: \"login\" | \"reauth\";\n  handoff_code: string;\n  hosted_url: string;\n  expires_at: string;\n}",
+    sdk: 'agents.auth.invocations.create',
+    result:
+      '{\n  invocation_id: string;\n  type: "login" | "reauth";\n  handoff_code: string;\n  hosted_url: string;\n  expires_at: string;\n}',
   },
   agents_auth_retrieve: {
-    sdk: "agents.auth.retrieve",
-    result: "{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: \"AUTHENTICATED\" | \"NEEDS_AUTH\";\n  last_auth_check_at?: string;\n  credential_id?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  has_selectors?: boolean;\n  can_reauth?: boolean;\n  can_reauth_reason?: string;\n  allowed_domains?: string[];\n  post_login_url?: string;\n}",
+    sdk: 'agents.auth.retrieve',
+    result:
+      '{\n  id: string;\n  profile_name: string;\n  domain: string;\n  status: "AUTHENTICATED" | "NEEDS_AUTH";\n  last_auth_check_at?: string;\n  credential_id?: string;\n  credential?: {\n    name?: string;\n    provider?: string;\n    path?: string;\n    auto?: boolean;\n  };\n  has_selectors?: boolean;\n  can_reauth?: boolean;\n  can_reauth_reason?: string;\n  allowed_domains?: string[];\n  post_login_url?: string;\n}',
   },
   agents_auth_delete: {
-    sdk: "agents.auth.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'agents.auth.delete',
+    result: '{ ok: true; status: number }',
   },
   agents_auth_invocations_retrieve: {
-    sdk: "agents.auth.invocations.retrieve",
-    result: "{\n  app_name: string;\n  domain: string;\n  status: \"IN_PROGRESS\" | \"SUCCESS\" | \"EXPIRED\" | \"CANCELED\" | \"FAILED\";\n  step: \"initialized\" | \"discovering\" | \"awaiting_input\" | \"awaiting_external_action\" | \"submitting\" | \"completed\" | \"expired\";\n  type: \"login\" | \"reauth\";\n  expires_at: string;\n  pending_fields?: {\n    name: string;\n    type: \"text\" | \"email\" | \"password\" | \"tel\" | \"number\" | \"url\" | \"code\" | \"totp\";\n    label: string;\n    placeholder?: string;\n    required?: boolean;\n    selector: string;\n    linked_mfa_type?: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n    hint?: string;\n  }[] | null;\n  mfa_options?: {\n    type: \"sms\" | \"call\" | \"email\" | \"totp\" | \"push\" | \"password\" | \"switch\";\n    label: string;\n    target?: string | null;\n    description?: string | null;\n  }[] | null;\n  sign_in_options?: {\n    id: string;\n    label: string;\n    description?: string | null;\n  }[] | null;\n  submitted_fields?: string[] | null;\n  error_message?: string | null;\n  live_view_url?: string | null;\n  pending_sso_buttons?: {\n    selector: string;\n    provider: string;\n    label: string;\n  }[] | null;\n  external_action_message?: string | null;\n  sso_provider?: string | null;\n}",
+    sdk: 'agents.auth.invocations.retrieve',
+    result:
+      '{\n  app_name: string;\n  domain: string;\n  status: "IN_PROGRESS" | "SUCCESS" | "EXPIRED" | "CANCELED" | "FAILED";\n  step: "initialized" | "discovering" | "awaiting_input" | "awaiting_external_action" | "submitting" | "completed" | "expired";\n  type: "login" | "reauth";\n  expires_at: string;\n  pending_fields?: {\n    name: string;\n    type: "text" | "email" | "password" | "tel" | "number" | "url" | "code" | "totp";\n    label: string;\n    placeholder?: string;\n    required?: boolean;\n    selector: string;\n    linked_mfa_type?: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n    hint?: string;\n  }[] | null;\n  mfa_options?: {\n    type: "sms" | "call" | "email" | "totp" | "push" | "password" | "switch";\n    label: string;\n    target?: string | null;\n    description?: string | null;\n  }[] | null;\n  sign_in_options?: {\n    id: string;\n    label: string;\n    description?: string | null;\n  }[] | null;\n  submitted_fields?: string[] | null;\n  error_message?: string | null;\n  live_view_url?: string | null;\n  pending_sso_buttons?: {\n    selector: string;\n    provider: string;\n    label: string;\n  }[] | null;\n  external_action_message?: string | null;\n  sso_provider?: string | null;\n}',
   },
   agents_auth_invocations_exchange: {
-    sdk: "agents.auth.invocations.exchange",
-    result: "{\n  invocation_id: string;\n  jwt: string;\n}",
+    sdk: 'agents.auth.invocations.exchange',
+    result: '{\n  invocation_id: string;\n  jwt: string;\n}',
   },
   agents_auth_invocations_submit: {
-    sdk: "agents.auth.invocations.submit",
-    result: "{\n  accepted: boolean;\n}",
+    sdk: 'agents.auth.invocations.submit',
+    result: '{\n  accepted: boolean;\n}',
   },
   credentials_list: {
-    sdk: "credentials.list",
-    result: "{ items: {\n    id: string;\n    name: string;\n    domain: string;\n    created_at: string;\n    updated_at: string;\n    has_values?: boolean;\n    has_totp_secret?: boolean;\n    sso_provider?: string | null;\n    totp_code?: string;\n    totp_code_expires_at?: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'credentials.list',
+    result:
+      '{ items: {\n    id: string;\n    name: string;\n    domain: string;\n    created_at: string;\n    updated_at: string;\n    has_values?: boolean;\n    has_totp_secret?: boolean;\n    sso_provider?: string | null;\n    totp_code?: string;\n    totp_code_expires_at?: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   credentials_create: {
-    sdk: "credentials.create",
-    result: "{\n  id: string;\n  name: string;\n  domain: string;\n  created_at: string;\n  updated_at: string;\n  has_values?: boolean;\n  has_totp_secret?: boolean;\n  sso_provider?: string | null;\n  totp_code?: string;\n  totp_code_expires_at?: string;\n}",
+    sdk: 'credentials.create',
+    result:
+      '{\n  id: string;\n  name: string;\n  domain: string;\n  created_at: string;\n  updated_at: string;\n  has_values?: boolean;\n  has_totp_secret?: boolean;\n  sso_provider?: string | null;\n  totp_code?: string;\n  totp_code_expires_at?: string;\n}',
   },
   credentials_retrieve: {
-    sdk: "credentials.retrieve",
-    result: "{\n  id: string;\n  name: string;\n  domain: string;\n  created_at: string;\n  updated_at: string;\n  has_values?: boolean;\n  has_totp_secret?: boolean;\n  sso_provider?: string | null;\n  totp_code?: string;\n  totp_code_expires_at?: string;\n}",
+    sdk: 'credentials.retrieve',
+    result:
+      '{\n  id: string;\n  name: string;\n  domain: string;\n  created_at: string;\n  updated_at: string;\n  has_values?: boolean;\n  has_totp_secret?: boolean;\n  sso_provider?: string | null;\n  totp_code?: string;\n  totp_code_expires_at?: string;\n}',
   },
   credentials_update: {
-    sdk: "credentials.update",
-    result: "{\n  id: string;\n  name: string;\n  domain: string;\n  created_at: string;\n  updated_at: string;\n  has_values?: boolean;\n  has_totp_secret?: boolean;\n  sso_provider?: string | null;\n  totp_code?: string;\n  totp_code_expires_at?: string;\n}",
+    sdk: 'credentials.update',
+    result:
+      '{\n  id: string;\n  name: string;\n  domain: string;\n  created_at: string;\n  updated_at: string;\n  has_values?: boolean;\n  has_totp_secret?: boolean;\n  sso_provider?: string | null;\n  totp_code?: string;\n  totp_code_expires_at?: string;\n}',
   },
   credentials_delete: {
-    sdk: "credentials.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'credentials.delete',
+    result: '{ ok: true; status: number }',
   },
   credentials_totp_code: {
-    sdk: "credentials.totpCode",
-    result: "{\n  code: string;\n  expires_at: string;\n}",
+    sdk: 'credentials.totpCode',
+    result: '{\n  code: string;\n  expires_at: string;\n}',
   },
   credential_providers_list: {
-    sdk: "credentialProviders.list",
-    result: "{ items: {\n    id: string;\n    provider_type: \"onepassword\";\n    name: string;\n    enabled: boolean;\n    priority: number;\n    created_at: string;\n    updated_at: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'credentialProviders.list',
+    result:
+      '{ items: {\n    id: string;\n    provider_type: "onepassword";\n    name: string;\n    enabled: boolean;\n    priority: number;\n    created_at: string;\n    updated_at: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   credential_providers_create: {
-    sdk: "credentialProviders.create",
-    result: "{\n  id: string;\n  provider_type: \"onepassword\";\n  name: string;\n  enabled: boolean;\n  priority: number;\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'credentialProviders.create',
+    result:
+      '{\n  id: string;\n  provider_type: "onepassword";\n  name: string;\n  enabled: boolean;\n  priority: number;\n  created_at: string;\n  updated_at: string;\n}',
   },
   credential_providers_retrieve: {
-    sdk: "credentialProviders.retrieve",
-    result: "{\n  id: string;\n  provider_type: \"onepassword\";\n  name: string;\n  enabled: boolean;\n  priority: number;\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'credentialProviders.retrieve',
+    result:
+      '{\n  id: string;\n  provider_type: "onepassword";\n  name: string;\n  enabled: boolean;\n  priority: number;\n  created_at: string;\n  updated_at: string;\n}',
   },
   credential_providers_update: {
-    sdk: "credentialProviders.update",
-    result: "{\n  id: string;\n  provider_type: \"onepassword\";\n  name: string;\n  enabled: boolean;\n  priority: number;\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'credentialProviders.update',
+    result:
+      '{\n  id: string;\n  provider_type: "onepassword";\n  name: string;\n  enabled: boolean;\n  priority: number;\n  created_at: string;\n  updated_at: string;\n}',
   },
   credential_providers_delete: {
-    sdk: "credentialProviders.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'credentialProviders.delete',
+    result: '{ ok: true; status: number }',
   },
   credential_providers_test: {
-    sdk: "credentialProviders.test",
-    result: "{\n  success: boolean;\n  vaults: {\n    id: string;\n    name: string;\n  }[];\n  error?: string;\n}",
+    sdk: 'credentialProviders.test',
+    result: '{\n  success: boolean;\n  vaults: {\n    id: string;\n    name: string;\n  }[];\n  error?: string;\n}',
   },
   credential_providers_list_items: {
-    sdk: "credentialProviders.listItems",
-    result: "{\n  items?: {\n    id: string;\n    title: string;\n    vault_id: string;\n    vault_name: string;\n    path: string;\n    urls?: string[];\n  }[];\n}",
+    sdk: 'credentialProviders.listItems',
+    result:
+      '{\n  items?: {\n    id: string;\n    title: string;\n    vault_id: string;\n    vault_name: string;\n    path: string;\n    urls?: string[];\n  }[];\n}',
   },
   legacy_projects_list: {
-    sdk: "legacy.projects.list",
-    result: "{ items: {\n    id: string;\n    name: string;\n    status: \"active\" | \"archived\";\n    created_at: string;\n    updated_at: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'legacy.projects.list',
+    result:
+      '{ items: {\n    id: string;\n    name: string;\n    status: "active" | "archived";\n    created_at: string;\n    updated_at: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   legacy_projects_create: {
-    sdk: "legacy.projects.create",
-    result: "{\n  id: string;\n  name: string;\n  status: \"active\" | \"archived\";\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'legacy.projects.create',
+    result:
+      '{\n  id: string;\n  name: string;\n  status: "active" | "archived";\n  created_at: string;\n  updated_at: string;\n}',
   },
   legacy_projects_retrieve: {
-    sdk: "legacy.projects.retrieve",
-    result: "{\n  id: string;\n  name: string;\n  status: \"active\" | \"archived\";\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'legacy.projects.retrieve',
+    result:
+      '{\n  id: string;\n  name: string;\n  status: "active" | "archived";\n  created_at: string;\n  updated_at: string;\n}',
   },
   legacy_projects_update: {
-    sdk: "legacy.projects.update",
-    result: "{\n  id: string;\n  name: string;\n  status: \"active\" | \"archived\";\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'legacy.projects.update',
+    result:
+      '{\n  id: string;\n  name: string;\n  status: "active" | "archived";\n  created_at: string;\n  updated_at: string;\n}',
   },
   legacy_projects_delete: {
-    sdk: "legacy.projects.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'legacy.projects.delete',
+    result: '{ ok: true; status: number }',
   },
   legacy_projects_limits_retrieve: {
-    sdk: "legacy.projects.limits.retrieve",
-    result: "{\n  max_concurrent_sessions?: number | null;\n  max_concurrent_invocations?: number | null;\n  max_pooled_sessions?: number | null;\n}",
+    sdk: 'legacy.projects.limits.retrieve',
+    result:
+      '{\n  max_concurrent_sessions?: number | null;\n  max_concurrent_invocations?: number | null;\n  max_pooled_sessions?: number | null;\n}',
   },
   legacy_projects_limits_update: {
-    sdk: "legacy.projects.limits.update",
-    result: "{\n  max_concurrent_sessions?: number | null;\n  max_concurrent_invocations?: number | null;\n  max_pooled_sessions?: number | null;\n}",
+    sdk: 'legacy.projects.limits.update',
+    result:
+      '{\n  max_concurrent_sessions?: number | null;\n  max_concurrent_invocations?: number | null;\n  max_pooled_sessions?: number | null;\n}',
   },
   projects_list: {
-    sdk: "projects.list",
-    result: "{ items: {\n    id: string;\n    name: string;\n    status: \"active\" | \"archived\";\n    created_at: string;\n    updated_at: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'projects.list',
+    result:
+      '{ items: {\n    id: string;\n    name: string;\n    status: "active" | "archived";\n    created_at: string;\n    updated_at: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   projects_create: {
-    sdk: "projects.create",
-    result: "{\n  id: string;\n  name: string;\n  status: \"active\" | \"archived\";\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'projects.create',
+    result:
+      '{\n  id: string;\n  name: string;\n  status: "active" | "archived";\n  created_at: string;\n  updated_at: string;\n}',
   },
   projects_retrieve: {
-    sdk: "projects.retrieve",
-    result: "{\n  id: string;\n  name: string;\n  status: \"active\" | \"archived\";\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'projects.retrieve',
+    result:
+      '{\n  id: string;\n  name: string;\n  status: "active" | "archived";\n  created_at: string;\n  updated_at: string;\n}',
   },
   projects_update: {
-    sdk: "projects.update",
-    result: "{\n  id: string;\n  name: string;\n  status: \"active\" | \"archived\";\n  created_at: string;\n  updated_at: string;\n}",
+    sdk: 'projects.update',
+    result:
+      '{\n  id: string;\n  name: string;\n  status: "active" | "archived";\n  created_at: string;\n  updated_at: string;\n}',
   },
   projects_delete: {
-    sdk: "projects.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'projects.delete',
+    result: '{ ok: true; status: number }',
   },
   projects_limits_retrieve: {
-    sdk: "projects.limits.retrieve",
-    result: "{\n  max_concurrent_sessions?: number | null;\n  max_concurrent_invocations?: number | null;\n  max_pooled_sessions?: number | null;\n}",
+    sdk: 'projects.limits.retrieve',
+    result:
+      '{\n  max_concurrent_sessions?: number | null;\n  max_concurrent_invocations?: number | null;\n  max_pooled_sessions?: number | null;\n}',
   },
   projects_limits_update: {
-    sdk: "projects.limits.update",
-    result: "{\n  max_concurrent_sessions?: number | null;\n  max_concurrent_invocations?: number | null;\n  max_pooled_sessions?: number | null;\n}",
+    sdk: 'projects.limits.update',
+    result:
+      '{\n  max_concurrent_sessions?: number | null;\n  max_concurrent_invocations?: number | null;\n  max_pooled_sessions?: number | null;\n}',
   },
   api_keys_list: {
-    sdk: "api.keys.list",
-    result: "{ items: {\n    id: string;\n    name: string;\n    created_at: string;\n    created_by: {\n      id: string;\n      email: string;\n      name: string | null;\n    };\n    expires_at: string | null;\n    project_id: string | null;\n    project_name: string | null;\n    masked_key: string;\n  }[]; has_more: boolean; next_offset: number | null }",
+    sdk: 'api.keys.list',
+    result:
+      '{ items: {\n    id: string;\n    name: string;\n    created_at: string;\n    created_by: {\n      id: string;\n      email: string;\n      name: string | null;\n    };\n    expires_at: string | null;\n    project_id: string | null;\n    project_name: string | null;\n    masked_key: string;\n  }[]; has_more: boolean; next_offset: number | null }',
   },
   api_keys_create: {
-    sdk: "api.keys.create",
-    result: "{\n  id: string;\n  name: string;\n  created_at: string;\n  created_by: {\n    id: string;\n    email: string;\n    name: string | null;\n  };\n  expires_at: string | null;\n  project_id: string | null;\n  project_name: string | null;\n  masked_key: string;\n} & {\n  key: string;\n}",
+    sdk: 'api.keys.create',
+    result:
+      '{\n  id: string;\n  name: string;\n  created_at: string;\n  created_by: {\n    id: string;\n    email: string;\n    name: string | null;\n  };\n  expires_at: string | null;\n  project_id: string | null;\n  project_name: string | null;\n  masked_key: string;\n} & {\n  key: string;\n}',
   },
   api_keys_retrieve: {
-    sdk: "api.keys.retrieve",
-    result: "{\n  id: string;\n  name: string;\n  created_at: string;\n  created_by: {\n    id: string;\n    email: string;\n    name: string | null;\n  };\n  expires_at: string | null;\n  project_id: string | null;\n  project_name: string | null;\n  masked_key: string;\n}",
+    sdk: 'api.keys.retrieve',
+    result:
+      '{\n  id: string;\n  name: string;\n  created_at: string;\n  created_by: {\n    id: string;\n    email: string;\n    name: string | null;\n  };\n  expires_at: string | null;\n  project_id: string | null;\n  project_name: string | null;\n  masked_key: string;\n}',
   },
   api_keys_update: {
-    sdk: "api.keys.update",
-    result: "{\n  id: string;\n  name: string;\n  created_at: string;\n  created_by: {\n    id: string;\n    email: string;\n    name: string | null;\n  };\n  expires_at: string | null;\n  project_id: string | null;\n  project_name: string | null;\n  masked_key: string;\n}",
+    sdk: 'api.keys.update',
+    result:
+      '{\n  id: string;\n  name: string;\n  created_at: string;\n  created_by: {\n    id: string;\n    email: string;\n    name: string | null;\n  };\n  expires_at: string | null;\n  project_id: string | null;\n  project_name: string | null;\n  masked_key: string;\n}',
   },
   api_keys_delete: {
-    sdk: "api.keys.delete",
-    result: "{ ok: true; status: number }",
+    sdk: 'api.keys.delete',
+    result: '{ ok: true; status: number }',
   },
 };
