@@ -32,14 +32,19 @@ export interface ServerDeps {
 }
 
 export function instructions(config: Config, simulated: boolean): string {
-  const lines = config.dynamic
+  const lines = config.codeMode
     ? [
-        'Kernel cloud browsers, behind three tools: kernel_search_operations finds an operation by words (e.g. "create browser", "screenshot"), kernel_describe_operation gives its input schema, kernel_call_operation runs it.',
-        'Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
+        'Kernel cloud browsers, through code: kernel_execute runs JavaScript with `kernel`, the Kernel API as async functions (await kernel.browsers.create({...})); kernel_search_operations finds operations by words, kernel_describe_operation gives a TypeScript signature.',
+        'Write one program per job: create the browser, do the work, return only what is needed, and delete the browser in `finally`.',
       ]
-    : [
-        'Kernel cloud browsers. Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
-      ];
+    : config.dynamic
+      ? [
+          'Kernel cloud browsers, behind three tools: kernel_search_operations finds an operation by words (e.g. "create browser", "screenshot"), kernel_describe_operation gives its input schema, kernel_call_operation runs it.',
+          'Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
+        ]
+      : [
+          'Kernel cloud browsers. Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
+        ];
   lines.push(
     'Lists page with limit/offset and answer {items, has_more, next_offset}. Stream tools and kernel:// resources take a cursor (`after`) and return the next one.',
   );

@@ -1,7 +1,7 @@
 /**
  * No text an agent or a user reads names a tool that does not exist. Every tool-like name (snake_case, starting like
  * some tool name does) in the tool descriptions and their field descriptions, the resource template descriptions,
- * the server instructions (plain and dynamic) and the README's tables must be a tool, a toolset or a field (of a
+ * the server instructions (plain, dynamic and code mode) and the README's tables must be a tool, a toolset or a field (of a
  * tool's input, or of an API answer in the spec); a `prefix_*` pattern must match at least one tool. The texts come from the built server over stdio with every
  * operation enabled, listed by a client of each era.
  */
@@ -43,12 +43,12 @@ interface Texts {
   fields: Set<string>;
 }
 
-async function collect(all: McpSession, dynamic: McpSession): Promise<Texts> {
+async function collect(all: McpSession, dynamic: McpSession, code: McpSession): Promise<Texts> {
   const texts: Texts['texts'] = [];
   const tools = new Set<string>();
   const toolsets = new Set<string>();
   const fields = new Set<string>();
-  for (const s of [all, dynamic]) {
+  for (const s of [all, dynamic, code]) {
     for (const tool of await s.listTools()) {
       tools.add(String(tool.name));
       const descriptions: string[] = [];
@@ -87,15 +87,18 @@ function toolLikeNames(text: string, heads: Set<string>): string[] {
 describe('names in descriptions, instructions and README tables', () => {
   let all: McpSession;
   let dynamic: McpSession;
+  let code: McpSession;
   let found: Texts;
   beforeAll(async () => {
     all = await connectStdio('modern', { args: ['--simulate', '--toolsets', 'all', '--include-deprecated'] });
     dynamic = await connectStdio('legacy', { args: ['--simulate', '--dynamic', '--include-deprecated'] });
-    found = await collect(all, dynamic);
+    code = await connectStdio('modern', { args: ['--simulate', '--code-mode'] });
+    found = await collect(all, dynamic, code);
   }, 60_000);
   afterAll(async () => {
     await all?.close();
     await dynamic?.close();
+    await code?.close();
   });
 
   it('collects what it checks', () => {
