@@ -173,6 +173,9 @@ async function main() {
     apiKey: apiKey ?? '',
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
+    maxAnswerBytes: config.maxAnswerBytes,
+    maxDownloadBytes: config.maxDownloadBytes,
+    maxEventBytes: config.maxEventBytes,
     logger,
     userAgent: `kernel-mcp/${VERSION}`,
   });

@@ -72,6 +72,10 @@ export const ConfigSchema = z.object({
   maxConcurrentRequests: int(1, 100_000).default(256),
   /** Serve no skills (skill:// resources and the Skills extension); prompts stay. */
   noSkills: bool.default(false),
+  /** Upstream answers: the largest read into memory, the largest saved to a file, the largest SSE event. */
+  maxAnswerBytes: int(1024, 2 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  maxDownloadBytes: int(1024, 1024 * 1024 * 1024 * 1024).default(4 * 1024 * 1024 * 1024),
+  maxEventBytes: int(1024, 256 * 1024 * 1024).default(1024 * 1024),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -141,6 +145,21 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     help: 'HTTP requests served at once',
   },
   noSkills: { flag: 'no-skills', env: 'KERNEL_MCP_NO_SKILLS', boolean: true, help: 'serve no skill:// skills' },
+  maxAnswerBytes: {
+    flag: 'max-answer-bytes',
+    env: 'KERNEL_MCP_MAX_ANSWER_BYTES',
+    help: 'largest API answer read into memory (default 64 MiB)',
+  },
+  maxDownloadBytes: {
+    flag: 'max-download-bytes',
+    env: 'KERNEL_MCP_MAX_DOWNLOAD_BYTES',
+    help: 'largest API answer saved to --output-dir (default 4 GiB)',
+  },
+  maxEventBytes: {
+    flag: 'max-event-bytes',
+    env: 'KERNEL_MCP_MAX_EVENT_BYTES',
+    help: 'largest event of an API event stream (default 1 MiB)',
+  },
 };
 
 export class ConfigError extends Error {

@@ -3,13 +3,17 @@
  * unit tests use MockAgent), timeouts, cancellation, bounded retries for idempotent methods, error mapping and
  * redaction. Every tool, stream and resource reaches the API through an instance of this class.
  */
+import { createWriteStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Agent, Dispatcher, FormData } from 'undici';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { apiError, KernelError } from './errors.js';
-import { addSecret } from './redact.js';
+import { addSecret, redactBytesStream } from './redact.js';
 
 export interface KernelClientOptions {
   baseUrl: string;
@@ -29,6 +33,32 @@ export interface KernelClientOptions {
   headers?: Record<string, string>;
   /** How the client waits between retries (tests record the waits instead of sleeping). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The largest answer read into memory (JSON, or bytes not saved to a file), in bytes. */
+  maxAnswerBytes?: number;
+  /** The largest answer saved to a file (`KernelRequest.download`), in bytes. */
+  maxDownloadBytes?: number;
+  /** The largest SSE event (or unterminated line) a stream may buffer, in characters. */
+  maxEventBytes?: number;
+}
+
+/** Defaults of the answer bounds (also the config's defaults). */
+export const ANSWER_LIMITS = {
+  maxAnswerBytes: 64 * 1024 * 1024,
+  maxDownloadBytes: 4 * 1024 * 1024 * 1024,
+  maxEventBytes: 1024 * 1024,
+};
+/** Error answers are read up to this many bytes (their message is all that is used). */
+const ERROR_BODY_MAX = 64 * 1024;
+
+/**
+ * A bytes answer (not JSON) that may be too large for memory: at most `bufferBytes` are held; a larger answer is
+ * streamed to `file` (stdio), or refused with `refusal` (HTTP, where there is no local file to give).
+ */
+export interface DownloadSpec {
+  bufferBytes: number;
+  file?: string;
+  /** Says why the answer is refused (names the limit and what to do); used when there is no file. */
+  refusal: string;
 }
 
 export type QueryValue = string | number | boolean | null | undefined | (string | number | boolean)[];
@@ -53,6 +83,8 @@ export interface KernelRequest {
    * error to throw, and whether it may be retried (instead of the 429/502/503/504 rule; only when retries are allowed).
    */
   mapError?: (res: KernelResponse) => { error: Error; retryable: boolean };
+  /** For bytes answers: bounded in memory, larger ones streamed to a file or refused (see DownloadSpec). */
+  download?: DownloadSpec;
 }
 
 export interface KernelResponse {
@@ -60,6 +92,8 @@ export interface KernelResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   contentType: string | undefined;
+  /** The answer was streamed to this file (request.download) instead of `body`, which is then empty. */
+  file?: { path: string; bytes: number };
 }
 
 export interface SseEvent {
@@ -101,6 +135,62 @@ function header(headers: KernelResponse['headers'], name: string): string | unde
   return Array.isArray(v) ? v[0] : v;
 }
 
+type Body = Dispatcher.ResponseData['body'];
+
+/** The declared Content-Length, when there is a valid one. */
+function declaredLength(headers: KernelResponse['headers']): number | undefined {
+  const n = Number(header(headers, 'content-length'));
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * Reads a body up to `limit` bytes. Past it: `truncate` keeps the first `limit` bytes and closes the connection;
+ * otherwise `over()` is thrown (after closing the connection), also at once when the declared length is over.
+ */
+async function readBody(
+  body: Body,
+  limit: number,
+  over: (() => Error) | 'truncate',
+  declared?: number,
+): Promise<Buffer> {
+  if (over !== 'truncate' && declared !== undefined && declared > limit) {
+    body.destroy();
+    throw over();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size + chunk.length > limit) {
+      body.destroy();
+      if (over !== 'truncate') throw over();
+      chunks.push(chunk.subarray(0, limit - size));
+      size = limit;
+      break;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+const isJson = (contentType: string | undefined) => !!contentType && /[/+]json\b/i.test(contentType);
+
+/** A 3xx answer: redirects are never followed (they would carry the API key elsewhere) nor taken for success. */
+export function redirectError(method: string, path: string, status: number, location: string | undefined): KernelError {
+  const where = location ? `to ${location.slice(0, 300)}` : 'without a Location';
+  return new KernelError(
+    'api',
+    `Kernel API answered ${status}, a redirect ${where} (${method} ${path}). Redirects are not followed: check ` +
+      'KERNEL_BASE_URL (the API answers directly, without redirects).',
+    { method, path, status, code: `http_${status}` },
+  );
+}
+
+/** A path whose segments include `.` or `..` (in any encoding) would reach another route. */
+function hasDotSegment(path: string): boolean {
+  return path.split('/').some((seg) => /^(\.|%2e){1,2}$/i.test(seg));
+}
+
 /** Retry-After: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined): number | undefined {
   if (!value) return undefined;
@@ -132,6 +222,9 @@ export class KernelClient {
   readonly #logger: Logger;
   readonly #headers: Record<string, string>;
   readonly #wait: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #maxAnswerBytes: number;
+  readonly #maxDownloadBytes: number;
+  readonly #maxEventBytes: number;
 
   constructor(options: KernelClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -144,6 +237,9 @@ export class KernelClient {
     this.#dispatcher = options.dispatcher;
     this.#logger = options.logger ?? silentLogger;
     this.#wait = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
+    this.#maxAnswerBytes = options.maxAnswerBytes ?? ANSWER_LIMITS.maxAnswerBytes;
+    this.#maxDownloadBytes = options.maxDownloadBytes ?? ANSWER_LIMITS.maxDownloadBytes;
+    this.#maxEventBytes = options.maxEventBytes ?? ANSWER_LIMITS.maxEventBytes;
     this.#headers = {
       'user-agent': options.userAgent ?? 'kernel-mcp',
       ...options.headers,
@@ -163,11 +259,21 @@ export class KernelClient {
       logger: this.#logger,
       headers: this.#headers,
       sleep: this.#wait,
+      maxAnswerBytes: this.#maxAnswerBytes,
+      maxDownloadBytes: this.#maxDownloadBytes,
+      maxEventBytes: this.#maxEventBytes,
       ...overrides,
     });
   }
 
   #url(path: string, query?: Record<string, QueryValue>): string {
+    // The tools check each path argument and name it; this catches any other caller before URL() resolves the dots.
+    if (hasDotSegment(path)) {
+      throw new KernelError('invalid_request', `Refused a request path with a '.' or '..' segment: ${path}`, {
+        method: 'GET',
+        path,
+      });
+    }
     const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v === undefined || v === null) continue;
@@ -235,7 +341,8 @@ export class KernelClient {
         await this.#sleep(wait, signal, method, req.path, timeoutMs, req.signal);
         continue;
       }
-      if (res.status < 400) return res;
+      if (res.status < 300) return res;
+      if (res.status < 400) throw redirectError(method, req.path, res.status, header(res.headers, 'location'));
       const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'));
       const mapped = req.mapError?.(res);
       const error = mapped?.error ?? apiError(method, req.path, res.status, res.body, res.contentType, retryAfter);
@@ -301,23 +408,47 @@ export class KernelClient {
       clearTimeout(headersTimer);
     }
     try {
+      if (res.statusCode >= 300 && res.statusCode < 400) {
+        throw redirectError(
+          method,
+          req.path,
+          res.statusCode,
+          header(res.headers as KernelResponse['headers'], 'location'),
+        );
+      }
       if (res.statusCode >= 400) {
-        const body = Buffer.from(await res.body.arrayBuffer());
+        const body = await readBody(res.body, ERROR_BODY_MAX, 'truncate');
         const ct = header(res.headers as KernelResponse['headers'], 'content-type');
         const retryAfter = parseRetryAfter(header(res.headers as KernelResponse['headers'], 'retry-after'));
         throw apiError(method, req.path, res.statusCode, body, ct, retryAfter);
       }
       const queue: SseEvent[] = [];
+      let oversized = false;
+      // The parser buffers an unterminated line or event; past the bound it stops, and the stream is cut (the hub
+      // resumes it after the last whole event).
       const parser = createParser({
         onEvent: (e: EventSourceMessage) => queue.push({ id: e.id, event: e.event, data: e.data }),
+        onError: (e) => {
+          if (e.type === 'max-buffer-size-exceeded') oversized = true;
+        },
+        maxBufferSize: this.#maxEventBytes,
       });
       const decoder = new TextDecoder();
       try {
         for await (const chunk of res.body) {
           parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
           while (queue.length) yield queue.shift()!;
+          if (oversized) {
+            throw new KernelError(
+              'invalid_response',
+              `Kernel API sent an event (or a line) longer than ${this.#maxEventBytes} characters ` +
+                `(--max-event-bytes); the stream was cut (${method} ${req.path}).`,
+              { method, path: req.path },
+            );
+          }
         }
       } catch (err) {
+        if (err instanceof KernelError) throw err;
         if (req.signal?.aborted) return;
         throw this.#mapThrown(err, method, req.path, req.timeoutMs ?? this.#timeoutMs, req.signal);
       }
@@ -343,9 +474,114 @@ export class KernelClient {
       dispatcher: this.#dispatcher ?? (await sharedDispatcher()),
       signal,
     });
-    const buf = Buffer.from(await res.body.arrayBuffer());
     const headers = res.headers as KernelResponse['headers'];
-    return { status: res.statusCode, headers, body: buf, contentType: header(headers, 'content-type') };
+    const status = res.statusCode;
+    const contentType = header(headers, 'content-type');
+    const answer = (body: Buffer): KernelResponse => ({ status, headers, body, contentType });
+    if (status >= 300) {
+      // Only the message of an error (or nothing of a redirect) is used: a bounded read is enough.
+      return answer(status < 400 ? Buffer.alloc(0) : await readBody(res.body, ERROR_BODY_MAX, 'truncate'));
+    }
+    const declared = declaredLength(headers);
+    if (req.download && !isJson(contentType)) return this.#download(res.body, req, method, answer, declared);
+    const limit = this.#maxAnswerBytes;
+    return answer(
+      await readBody(
+        res.body,
+        limit,
+        () => this.#tooLarge(method, req.path, limit, '--max-answer-bytes', declared),
+        declared,
+      ),
+    );
+  }
+
+  #tooLarge(method: string, path: string, limit: number, option: string, declared?: number, advice = ''): KernelError {
+    const size = declared !== undefined ? `is ${declared} bytes,` : 'is';
+    return new KernelError(
+      'invalid_response',
+      `Kernel API answer ${size} over the ${limit}-byte limit (${option}); it was not read (${method} ${path}).${advice}`,
+      { method, path },
+    );
+  }
+
+  /**
+   * A bytes answer: held in memory up to `bufferBytes`; past that streamed to the request's file (the process's own
+   * keys redacted on the way, the file bounded by maxDownloadBytes), or refused when there is no file.
+   */
+  async #download(
+    body: Body,
+    req: KernelRequest,
+    method: string,
+    answer: (body: Buffer) => KernelResponse,
+    declared: number | undefined,
+  ): Promise<KernelResponse> {
+    const spec = req.download!;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    if (declared === undefined || declared <= spec.bufferBytes) {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return answer(Buffer.concat(chunks, size));
+        chunks.push(next.value);
+        size += next.value.length;
+        if (size > spec.bufferBytes) break;
+      }
+    }
+    const file = spec.file;
+    if (!file) {
+      body.destroy();
+      throw new KernelError('invalid_response', `${spec.refusal} (${method} ${req.path})`, { method, path: req.path });
+    }
+    const max = this.#maxDownloadBytes;
+    if (declared !== undefined && declared > max) {
+      body.destroy();
+      throw this.#tooLarge(method, req.path, max, '--max-download-bytes', declared);
+    }
+    const tooLarge = () => this.#tooLarge(method, req.path, max, '--max-download-bytes');
+    async function* all(): AsyncGenerator<Buffer> {
+      yield* chunks;
+      chunks.length = 0;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        size += next.value.length;
+        if (size > max) throw tooLarge();
+        yield next.value;
+      }
+    }
+    await mkdir(dirname(file), { recursive: true });
+    let written = 0;
+    try {
+      await pipeline(
+        all(),
+        redactBytesStream(),
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            written += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(file, { mode: 0o600 }),
+      );
+    } catch (err) {
+      body.destroy();
+      await unlink(file).catch(() => {});
+      if ((err as { path?: unknown }).path === file) {
+        const why = (err as { code?: string }).code ?? (err as Error).message;
+        throw new KernelError(
+          'invalid_response',
+          `Could not save the answer to ${file} (${why}): check --output-dir.`,
+          {
+            method,
+            path: req.path,
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+    return { ...answer(Buffer.alloc(0)), file: { path: file, bytes: written } };
   }
 
   #backoff(attempt: number): number {

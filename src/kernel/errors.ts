@@ -4,7 +4,7 @@
  */
 import { redact } from './redact.js';
 
-export type KernelErrorKind = 'api' | 'timeout' | 'aborted' | 'network' | 'invalid_response';
+export type KernelErrorKind = 'api' | 'timeout' | 'aborted' | 'network' | 'invalid_response' | 'invalid_request';
 
 export class KernelError extends Error {
   readonly kind: KernelErrorKind;

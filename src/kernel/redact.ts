@@ -1,12 +1,40 @@
 /**
  * Secrets the process knows (API keys, HTTP tokens, write-only passwords) are registered here, and every log line,
- * error message and tool result text passes through `redact` before it leaves the process.
+ * error message and tool result text passes through `redact` before it leaves the process. The process's own keys
+ * are also found base64-encoded in text (at any byte alignment, standard and URL alphabets) and as raw bytes in
+ * binary answers (`redactBytes`, `redactBytesStream`).
  */
+import { Transform } from 'node:stream';
+
 /** Credentials of the process itself (API keys, HTTP tokens): kept until removed. */
 const pinned = new Set<string>();
+/** The base64 forms of the pinned secrets, by secret. */
+const encodedForms = new Map<string, string[]>();
 /** Secrets seen in tool arguments (write-only passwords, codes): the most recent ones, so memory stays bounded. */
 const recent = new Set<string>();
 const RECENT_MAX = 2000;
+
+/**
+ * The base64 text a secret shows as inside any longer base64 text: for each of the three byte alignments, the
+ * characters that depend on the secret's bytes only (both alphabets). Forms shorter than 12 characters are left out.
+ */
+export function base64Forms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = new Set<string>();
+  for (let shift = 0; shift < 3; shift++) {
+    const padded = Buffer.concat([Buffer.alloc(shift), bytes]);
+    const encoded = padded.toString('base64');
+    // Characters before `skip` mix in the unknown leading bytes; after the last whole group, the unknown trailing ones.
+    const skip = shift === 0 ? 0 : shift + 1;
+    const end = Math.floor(padded.length / 3) * 4;
+    const core = encoded.slice(skip, end);
+    if (core.length >= 12) {
+      forms.add(core);
+      forms.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+  }
+  return [...forms];
+}
 
 /**
  * Registers a secret; values shorter than 6 characters are not worth a global replace and would mangle text.
@@ -16,6 +44,7 @@ export function addSecret(value: string | undefined | null, options: { pin?: boo
   if (typeof value !== 'string' || value.length < 6) return;
   if (options.pin) {
     pinned.add(value);
+    encodedForms.set(value, base64Forms(value));
     return;
   }
   if (pinned.has(value)) return;
@@ -26,6 +55,7 @@ export function addSecret(value: string | undefined | null, options: { pin?: boo
 
 export function removeSecret(value: string): void {
   pinned.delete(value);
+  encodedForms.delete(value);
   recent.delete(value);
 }
 
@@ -36,6 +66,9 @@ export function redact(text: string): string {
     for (const s of set) {
       if (out.includes(s)) out = out.split(s).join('[redacted]');
     }
+  }
+  for (const forms of encodedForms.values()) {
+    for (const f of forms) if (out.includes(f)) out = out.split(f).join('[redacted]');
   }
   // Bearer tokens in echoed headers, whatever they are.
   return out.replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}/g, '$1[redacted]');
@@ -52,4 +85,47 @@ export function redactValue<T>(value: T): T {
     return out as T;
   }
   return value;
+}
+
+const REDACTED = Buffer.from('[redacted]');
+
+/** The process's own keys replaced in raw bytes (a binary answer); the same buffer when none occurs. */
+export function redactBytes(bytes: Buffer): Buffer {
+  let out = bytes;
+  for (const s of pinned) {
+    const needle = Buffer.from(s, 'utf8');
+    let at = out.indexOf(needle);
+    if (at < 0) continue;
+    const parts: Buffer[] = [];
+    let from = 0;
+    while (at >= 0) {
+      parts.push(out.subarray(from, at), REDACTED);
+      from = at + needle.length;
+      at = out.indexOf(needle, from);
+    }
+    parts.push(out.subarray(from));
+    out = Buffer.concat(parts);
+  }
+  return out;
+}
+
+/**
+ * `redactBytes` over a byte stream: holds back the last (longest key - 1) bytes of each chunk, so a key split
+ * between two chunks is still found.
+ */
+export function redactBytesStream(): Transform {
+  let keep = 0;
+  for (const s of pinned) keep = Math.max(keep, Buffer.byteLength(s) - 1);
+  let tail: Buffer = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const all = redactBytes(tail.length ? Buffer.concat([tail, chunk]) : chunk);
+      const cut = Math.max(0, all.length - keep);
+      tail = all.subarray(cut);
+      done(null, cut > 0 ? all.subarray(0, cut) : undefined);
+    },
+    flush(done) {
+      done(null, tail.length ? tail : undefined);
+    },
+  });
 }

@@ -55,6 +55,8 @@ export interface ReadResult {
   ended: boolean;
   /** Events after the cursor had already left the buffer: these are the oldest kept ones. */
   dropped: boolean;
+  /** Why the upstream connection broke, while it is being resumed and nothing new has come since. */
+  resuming?: string;
 }
 
 export interface HubOptions {
@@ -147,6 +149,8 @@ export class Stream {
   #bytes = 0;
   #state: StreamState = 'idle';
   #error: KernelError | undefined;
+  /** The last connection failure while resuming; cleared by the next new event. */
+  #problem: KernelError | undefined;
   /** The highest seq no longer available here: evicted from the buffer, or before the point the stream resumed at. */
   #droppedUpTo = 0;
   /** The highest numeric upstream id seen (heartbeats included): anything at or below it is a duplicate. */
@@ -179,6 +183,10 @@ export class Stream {
 
   get error(): KernelError | undefined {
     return this.#error;
+  }
+
+  get problem(): KernelError | undefined {
+    return this.#problem;
   }
 
   get size(): number {
@@ -328,6 +336,7 @@ export class Stream {
             if (this.accept(raw)) {
               got = true;
               failures = 0;
+              this.#problem = undefined;
             }
           }
           // The upstream closed the stream cleanly: the resource ended (the browser was deleted, the flow finished).
@@ -339,11 +348,14 @@ export class Stream {
             err instanceof KernelError
               ? err
               : new KernelError('network', String(err), { method: 'GET', path: this.request.path, cause: err });
-          if (e.kind === 'api' && e.status !== undefined && e.status < 500 && e.status !== 429 && e.status !== 408) {
+          const refused =
+            e.kind === 'api' && e.status !== undefined && e.status < 500 && e.status !== 429 && e.status !== 408;
+          if (refused || e.kind === 'invalid_request') {
             outcome = { state: 'failed', error: e };
             break;
           }
           failures = got ? 1 : failures + 1;
+          this.#problem = e;
           // A subscribed stream keeps trying (at the longest backoff): a subscription means "keep watching".
           if (failures > maxReconnects && this.#subscribers.size === 0) {
             outcome = { state: 'failed', error: e };
@@ -531,11 +543,13 @@ export class StreamHub {
     const { events, dropped } = stream.slice(opts.after, opts.maxEvents);
     if (events.length === 0 && stream.state === 'failed' && stream.error) throw stream.error;
     const last = events.at(-1);
+    const problem = events.length === 0 && stream.state === 'running' ? stream.problem : undefined;
     return {
       events,
       cursor: last ? last.seq : (opts.after ?? null),
       ended: stream.state === 'ended' && (last ? last.seq >= stream.lastSeq : true),
       dropped,
+      ...(problem ? { resuming: problem.message } : {}),
     };
   }
 

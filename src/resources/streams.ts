@@ -4,6 +4,7 @@
  */
 import { operations } from '../generated/kernel-operations.gen.js';
 import type { OperationRow, StreamResourceRow } from '../kernel/operation.js';
+import { expandPathTemplate } from '../kernel/paths.js';
 import type { StreamEvent, StreamRequest } from './hub.js';
 
 export const STREAM_SCHEME = 'kernel:';
@@ -121,7 +122,12 @@ export function resolveStreamUri(def: StreamResourceDef, vars: Record<string, st
     );
   }
   const valid = parsed.data;
-  const path = row.path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(String(valid[name])));
+  let path: string;
+  try {
+    path = expandPathTemplate(row.path, valid);
+  } catch (err) {
+    throw new StreamUriError(`${uri}: ${(err as Error).message}`);
+  }
   const query: Record<string, string> = {};
   for (const q of def.query) if (typeof valid[q] === 'string') query[q] = valid[q] as string;
   return {

@@ -3,7 +3,7 @@
  * allowed (stdio), as a path in `x_path`. Multipart bodies use bracket notation for nested values
  * (`files[0][dest_path]`), the convention of the Kernel SDKs' form encoding.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { FormData } from 'undici';
 import { loadUndici } from '../kernel/client.js';
@@ -20,6 +20,8 @@ export class ArgumentError extends Error {
 
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 const MAX_LOCAL_FILE = 512 * 1024 * 1024;
+/** Files of the process file systems, whatever link led there (`/proc/self/environ`, `/dev/fd/3` -> `/proc/...`). */
+const PROCESS_FILES = /^\/(proc|sys)(\/|$)/;
 
 export function decodeBase64(field: string, value: string): Buffer {
   const data = value.replace(/^data:[^,]*;base64,/, '').replace(/\s+/g, '');
@@ -55,14 +57,20 @@ export async function readBinary(
     );
   }
   let info: Awaited<ReturnType<typeof stat>>;
+  let real: string;
   try {
-    info = await stat(path);
+    real = await realpath(path);
+    info = await stat(real);
   } catch {
     throw new ArgumentError(`${where}_path`, `cannot read ${path}: no such file.`);
   }
+  // /proc holds this process's environment (its API key) and command line: never sent anywhere.
+  if (PROCESS_FILES.test(real)) {
+    throw new ArgumentError(`${where}_path`, `${path} is a process file (/proc); kernel-mcp does not send those.`);
+  }
   if (!info.isFile()) throw new ArgumentError(`${where}_path`, `${path} is not a file.`);
   if (info.size > MAX_LOCAL_FILE) throw new ArgumentError(`${where}_path`, `${path} is larger than 512 MiB.`);
-  return { bytes: await readFile(path), filename: basename(path) };
+  return { bytes: await readFile(real), filename: basename(path) };
 }
 
 function mediaTypeFor(field: string, filename: string): string {

@@ -3,11 +3,14 @@
  * of one request through the KernelClient, and the answer is shaped by results.ts. Event-stream operations read
  * through the stream hub from a cursor instead.
  */
+import { basename } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { operations } from '../generated/kernel-operations.gen.js';
 import type { KernelRequest, QueryValue } from '../kernel/client.js';
+import { KernelError } from '../kernel/errors.js';
 import type { OperationRow } from '../kernel/operation.js';
+import { expandPathTemplate } from '../kernel/paths.js';
 import { addSecret } from '../kernel/redact.js';
 import { eventViewFor } from '../resources/streams.js';
 import { buildForm, readBinary } from './binary.js';
@@ -18,8 +21,12 @@ import {
   type EventsPage,
   emptyResult,
   eventsResult,
+  fileResult,
+  HARD_INLINE_MAX,
+  IMAGE_INLINE_MAX,
   jsonResult,
   listResult,
+  outputFile,
 } from './results.js';
 
 /** Stream reads: defaults and ceilings. Never past 60 s, so clients do not move the call to the background. */
@@ -50,7 +57,7 @@ function registerSecrets(row: OperationRow, args: Record<string, unknown>) {
 }
 
 export function expandPath(row: OperationRow, args: Record<string, unknown>): string {
-  return row.path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(String(args[name])));
+  return expandPathTemplate(row.path, args);
 }
 
 /** The request for a row and validated arguments (without a body for streams). */
@@ -116,16 +123,42 @@ export async function callOperation(
   if (row.answer.kind === 'stream') return readStream(row, args, ctx);
   const req = await buildRequest(row, args, ctx.localFiles);
   req.signal = ctx.signal;
-  const res = await ctx.client.request(req);
   const maxChars = charsForTokens(ctx.config.maxResultTokens);
+  const outputDir = ctx.localFiles ? ctx.config.outputDir : undefined;
+  const name = outputName(row, args);
+  if (row.answer.kind === 'binary') {
+    // Bytes are held in memory only up to what could be returned inline; larger answers stream to a file (stdio)
+    // or are refused (HTTP) before they are read.
+    const bufferBytes = outputDir
+      ? Math.max(ctx.config.inlineBinaryBytes, IMAGE_INLINE_MAX, maxChars)
+      : Math.min(HARD_INLINE_MAX, ctx.config.maxAnswerBytes);
+    req.download = {
+      bufferBytes,
+      ...(outputDir ? { file: outputFile(outputDir, name).file } : {}),
+      refusal:
+        `The answer is over ${bufferBytes} bytes, the most returned inline over HTTP; it was not read. ` +
+        'Narrow the request, or use kernel-mcp over stdio, where large answers are saved to --output-dir',
+    };
+  }
+  const res = await ctx.client.request(req);
+  if (res.file) {
+    const mediaType = res.contentType ?? row.answer.mediaType ?? 'application/octet-stream';
+    return fileResult(res.file.path, res.file.bytes, mediaType, basename(res.file.path));
+  }
   const isJson = res.contentType?.includes('json');
   if (res.body.length === 0 || res.status === 204) return emptyResult(res.status, row.method, req.path);
   if (isJson) {
     let data: unknown;
+    const text = res.body.toString('utf8');
     try {
-      data = JSON.parse(res.body.toString('utf8'));
+      data = JSON.parse(text);
     } catch {
-      return jsonResult({ raw: res.body.toString('utf8').slice(0, 2000) }, maxChars);
+      throw new KernelError(
+        'invalid_response',
+        `Kernel API answered invalid JSON (${row.method} ${req.path}), starting ${JSON.stringify(text.slice(0, 80))}. ` +
+          'Check KERNEL_BASE_URL points at the Kernel API.',
+        { method: row.method, path: req.path, status: res.status },
+      );
     }
     if (Array.isArray(data) && row.answer.list) {
       const hasMore = header(res.headers, 'x-has-more') === 'true';
@@ -193,6 +226,9 @@ async function readStream(row: OperationRow, args: Record<string, unknown>, ctx:
     structured.dropped = true;
     structured.note =
       'Events after the cursor had already left the buffer (--stream-buffer-events/--stream-buffer-bytes): these are the oldest kept.';
+  }
+  if (result.resuming) {
+    structured.note = joinNote(structured.note, `The upstream stream broke and is being resumed: ${result.resuming}`);
   }
   // (That the stream has ended is said by eventsResult: a cut batch has not reached the end.)
   if (!result.ended && result.events.length === 0 && !ctx.signal.aborted) {

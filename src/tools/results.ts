@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { KernelError } from '../kernel/errors.js';
-import { redact, redactValue } from '../kernel/redact.js';
+import { redact, redactBytes, redactValue } from '../kernel/redact.js';
 
 /** About four characters a token: the cap in characters for a token budget. */
 export const charsForTokens = (tokens: number) => tokens * 4;
@@ -186,11 +186,32 @@ export interface BinaryOptions {
   outputDir: string | undefined;
 }
 
-const IMAGE_INLINE_MAX = 8 * 1024 * 1024;
-const HARD_INLINE_MAX = 32 * 1024 * 1024;
+export const IMAGE_INLINE_MAX = 8 * 1024 * 1024;
+/** The largest bytes answer returned inline where there is no output folder (HTTP). */
+export const HARD_INLINE_MAX = 32 * 1024 * 1024;
+
+/** A new file in the output folder for an answer named `name`. */
+export function outputFile(outputDir: string, name: string): { file: string; safe: string } {
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'output';
+  return { file: join(outputDir, `${Date.now()}-${randomUUID().slice(0, 8)}-${safe}`), safe };
+}
+
+/** An answer already saved to a file in the output folder: a link to it. */
+export function fileResult(file: string, size: number, mediaType: string, name: string): CallToolResult {
+  const mime = mediaType.split(';')[0]!.trim();
+  return {
+    content: [
+      { type: 'resource_link', uri: pathToFileURL(file).href, name, mimeType: mime, size },
+      { type: 'text', text: `Saved ${size} bytes of ${mime} to ${file} (too large to inline).` },
+    ],
+    structuredContent: { media_type: mime, bytes: size, file },
+  };
+}
 
 /** Bytes from the API: image content, an embedded resource, or a file in the output folder with a link. */
-export async function binaryResult(bytes: Uint8Array, opts: BinaryOptions): Promise<CallToolResult> {
+export async function binaryResult(raw: Uint8Array, opts: BinaryOptions): Promise<CallToolResult> {
+  // The process's own keys never leave as bytes either (base64 in a blob, or a file).
+  const bytes = redactBytes(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
   const size = bytes.byteLength;
   const mime = opts.mediaType.split(';')[0]!.trim();
   if (mime.startsWith('image/') && size <= Math.max(IMAGE_INLINE_MAX, opts.inlineBytes)) {
@@ -198,7 +219,7 @@ export async function binaryResult(bytes: Uint8Array, opts: BinaryOptions): Prom
     const summary = { media_type: mime, bytes: size, ...(dims ?? {}) };
     return {
       content: [
-        { type: 'image', data: Buffer.from(bytes).toString('base64'), mimeType: mime },
+        { type: 'image', data: bytes.toString('base64'), mimeType: mime },
         { type: 'text', text: JSON.stringify(summary) },
       ],
       structuredContent: summary,
@@ -215,7 +236,7 @@ export async function binaryResult(bytes: Uint8Array, opts: BinaryOptions): Prom
   }
   if (size <= opts.inlineBytes || (!opts.outputDir && size <= HARD_INLINE_MAX)) {
     return {
-      content: [{ type: 'resource', resource: { uri, mimeType: mime, blob: Buffer.from(bytes).toString('base64') } }],
+      content: [{ type: 'resource', resource: { uri, mimeType: mime, blob: bytes.toString('base64') } }],
       structuredContent: { media_type: mime, bytes: size },
     };
   }
@@ -225,15 +246,7 @@ export async function binaryResult(bytes: Uint8Array, opts: BinaryOptions): Prom
     );
   }
   await mkdir(opts.outputDir, { recursive: true });
-  const safe = opts.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'output';
-  const file = join(opts.outputDir, `${Date.now()}-${randomUUID().slice(0, 8)}-${safe}`);
+  const { file, safe } = outputFile(opts.outputDir, opts.name);
   await writeFile(file, bytes);
-  const link = pathToFileURL(file).href;
-  return {
-    content: [
-      { type: 'resource_link', uri: link, name: safe, mimeType: mime, size },
-      { type: 'text', text: `Saved ${size} bytes of ${mime} to ${file} (too large to inline).` },
-    ],
-    structuredContent: { media_type: mime, bytes: size, file },
-  };
+  return fileResult(file, size, mime, safe);
 }

@@ -1,0 +1,53 @@
+/**
+ * Path parameters: each value becomes exactly one path segment. Empty values and the dot segments `.` and `..`
+ * (also percent-encoded, once or more, and as a segment of a value with slashes) are refused before any request:
+ * URL resolution would turn `/invocations/../browsers` into another route.
+ */
+
+export class PathParamError extends Error {
+  override name = 'PathParamError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`Invalid argument ${field}: ${message}`);
+  }
+}
+
+/** The value decoded until it stops changing (a few rounds: double-encoded `%252e` is still a dot). */
+function decoded(value: string): string {
+  let v = value;
+  for (let i = 0; i < 4; i++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+    if (next === v) return v;
+    v = next;
+  }
+  return v;
+}
+
+/** Throws PathParamError naming `field` when `value` is not a usable path segment. */
+export function checkPathParam(field: string, value: unknown): string {
+  const s = value === undefined || value === null ? '' : String(value);
+  if (s.trim() === '') throw new PathParamError(field, 'must not be empty. Give the id or name it asks for.');
+  if (
+    decoded(s)
+      .split(/[/\\]/)
+      .some((seg) => seg === '.' || seg === '..')
+  ) {
+    throw new PathParamError(
+      field,
+      `"${s.slice(0, 60)}" is or contains a '.' or '..' path segment, which would reach another route. Give the id or name itself.`,
+    );
+  }
+  return s;
+}
+
+/** Fills a path template (`/browsers/{id}/logs`) with checked, encoded values. */
+export function expandPathTemplate(template: string, values: Record<string, unknown>): string {
+  return template.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(checkPathParam(name, values[name])));
+}
