@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectStdio, type Era, type Session } from '../../bench/clients.js';
+import { connectHttp, connectStdio, type Era, type Session } from '../../bench/clients.js';
+import { startHttpChild } from '../../bench/http-server.js';
 import { childEnv, rssOf } from '../../bench/lib.js';
 import { eventually, expectClearError, Seen, secretsFor, textOf } from './harness.js';
 
@@ -126,9 +127,9 @@ function hostile(req: IncomingMessage, res: ServerResponse) {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       return pump(res, () => CHUNK);
     case '/browsers/secret/fs/read_file':
-      return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(
-        Buffer.concat([Buffer.from([0, 1, 2, 0xff]), envFile(0)]),
-      );
+      return res
+        .writeHead(200, { 'content-type': 'application/octet-stream' })
+        .end(Buffer.concat([Buffer.from([0, 1, 2, 0xff]), envFile(0)]));
     default:
       return res.writeHead(404, json).end(JSON.stringify({ code: 'not_found', message: `no route ${route}` }));
   }
@@ -209,7 +210,10 @@ describe.each(['modern', 'legacy'] as const)('a hostile upstream (%s client, std
     { id: 'garbage', error: /invalid JSON \(GET \/browsers\/garbage\)/ },
     { id: 'hang', error: /did not answer within 3s \(GET \/browsers\/hang\)/ },
     { id: 'midclose', error: /Could not reach the Kernel API .*(reset|terminated|closed)/i },
-    { id: 'redirect', error: /answered 302, a redirect to http:\/\/attacker\.invalid\/collect \(GET \/browsers\/redirect\)/ },
+    {
+      id: 'redirect',
+      error: /answered 302, a redirect to http:\/\/attacker\.invalid\/collect \(GET \/browsers\/redirect\)/,
+    },
   ];
 
   it.each(FAULTS)('answers $id with a clear error and closes the connection', async ({ id, error }) => {
@@ -248,7 +252,12 @@ describe.each(['modern', 'legacy'] as const)('a hostile upstream (%s client, std
 
   it("never sends the server's own environment (/proc), and sends no request", async () => {
     const before = requests.length;
-    for (const p of ['/proc/self/environ', `/proc/${s.child?.pid}/environ`, '/proc/self/cmdline', '/proc/self/root/proc/self/environ']) {
+    for (const p of [
+      '/proc/self/environ',
+      `/proc/${s.child?.pid}/environ`,
+      '/proc/self/cmdline',
+      '/proc/self/root/proc/self/environ',
+    ]) {
       const r = await call('browsers_fs_write_file', { id: 'ok', path: '/tmp/env', content_path: p });
       expect(r.isError, textOf(r)).toBe(true);
       expect(textOf(r)).toMatch(/^Invalid argument content_path: .*(process file|no such file)/);
@@ -340,5 +349,30 @@ describe('big answers (modern client, stdio)', () => {
     expect(events).toBeGreaterThan(0);
     expect(Number(cursor)).toBeGreaterThan(FLOOD_BYTES / (2.1 * 1024) - 1000);
     expectAlive(s, 'flood');
+  });
+});
+
+describe('big answers over HTTP (both eras)', () => {
+  it('refuses a binary answer over the inline limit with an error naming it, without reading it', async () => {
+    const server = await startHttpChild({ baseUrl, apiKey: S.apiKey, token: S.httpToken });
+    try {
+      for (const era of ['modern', 'legacy'] as const) {
+        const c = await connectHttp(era, server.url, server.token);
+        try {
+          const r = await c.call('browsers_fs_read_file', { id: 'big', path: '/big.bin' }, { timeout: 60_000 });
+          seen.add(`${era} http big`, r);
+          expect(r.isError, textOf(r)).toBe(true);
+          expectClearError(textOf(r), 'http big');
+          expect(textOf(r)).toMatch(/over 33554432 bytes, the most returned inline over HTTP; it was not read/);
+          expect(await eventually(() => (open.get('/browsers/big/fs/read_file') ?? 0) === 0)).toBe(true);
+        } finally {
+          await c.close();
+        }
+      }
+      expect(server.child.exitCode).toBeNull();
+      seen.add('http stderr', server.stderr());
+    } finally {
+      await server.stop();
+    }
   });
 });
