@@ -4,8 +4,9 @@
  * URL resolution would turn `/invocations/../browsers` into another route.
  */
 
-export class PathParamError extends Error {
-  override name = 'PathParamError';
+/** A bad tool argument, named: `Invalid argument <field>: <what is wrong and what to give instead>`. */
+export class ArgumentError extends Error {
+  override name = 'ArgumentError';
   constructor(
     readonly field: string,
     message: string,
@@ -30,16 +31,16 @@ function decoded(value: string): string {
   return v;
 }
 
-/** Throws PathParamError naming `field` when `value` is not a usable path segment. */
+/** Throws ArgumentError naming `field` when `value` is not a usable path segment. */
 export function checkPathParam(field: string, value: unknown): string {
   const s = value === undefined || value === null ? '' : String(value);
-  if (s.trim() === '') throw new PathParamError(field, 'must not be empty. Give the id or name it asks for.');
+  if (s.trim() === '') throw new ArgumentError(field, 'must not be empty. Give the id or name it asks for.');
   if (
     decoded(s)
       .split(/[/\\]/)
       .some((seg) => seg === '.' || seg === '..')
   ) {
-    throw new PathParamError(
+    throw new ArgumentError(
       field,
       `"${s.slice(0, 60)}" is or contains a '.' or '..' path segment, which would reach another route. Give the id or name itself.`,
     );

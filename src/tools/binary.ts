@@ -7,16 +7,9 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { FormData } from 'undici';
 import { loadUndici } from '../kernel/client.js';
+import { ArgumentError } from '../kernel/paths.js';
 
-export class ArgumentError extends Error {
-  override name = 'ArgumentError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`Invalid argument ${field}: ${message}`);
-  }
-}
+export { ArgumentError };
 
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 const MAX_LOCAL_FILE = 512 * 1024 * 1024;
