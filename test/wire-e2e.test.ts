@@ -58,10 +58,17 @@ describe.each(ERAS)('what reaches the API (%s client)', (era) => {
 
     // An unknown id with the same characters is a 404 naming the whole id, not a different route.
     sim.resetRequests();
-    const missing = await mcp.call('browsers_retrieve', { id: '../credentials?x=1#y' });
+    const missing = await mcp.call('browsers_retrieve', { id: 'x/credentials?x=1#y' });
     expect(missing.isError).toBe(true);
-    expect(text(missing)).toContain("'../credentials?x=1#y' not found");
-    expect(sim.requests.map((r) => r.path)).toEqual(['/browsers/..%2Fcredentials%3Fx%3D1%23y']);
+    expect(text(missing)).toContain("'x/credentials?x=1#y' not found");
+    expect(sim.requests.map((r) => r.path)).toEqual(['/browsers/x%2Fcredentials%3Fx%3D1%23y']);
+
+    // With a dot-dot segment in it, the id is refused before any request (a server that decodes %2F would climb).
+    sim.resetRequests();
+    const climbing = await mcp.call('browsers_retrieve', { id: '../credentials?x=1#y' });
+    expect(climbing.isError).toBe(true);
+    expect(text(climbing)).toMatch(/^Invalid argument id: .*'\.\.' path segment/);
+    expect(sim.requests).toEqual([]);
   });
 
   it('continues a cut page from the offset it was asked for, through the whole list', async () => {
