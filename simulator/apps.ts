@@ -13,14 +13,13 @@ import { browserView, endBrowser } from './browsers.js';
 import type { SimContext } from './context.js';
 import { badRequest, notFound, tooManyRequests } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, jsonBody, matchesQuery, PAGING_STRICT, page, param, q } from './http.js';
+import { bodyOf, empty, json, matchesQuery, page, param } from './http.js';
 import { mapField, type Part, partFile, partText } from './multipart.js';
-import { DeploymentSource, InvocationRequest, InvocationUpdateRequest } from './schemas.js';
 import { byId } from './state.js';
 import { EventLog, serveSse } from './streams.js';
 import type { AppAction, AppVersionRecord, DeploymentRecord, InvocationRecord, Json } from './types.js';
 import { compact, isObject, nowIso, parseSince } from './util.js';
-import { assertValid, str, strEnum } from './validate.js';
+import { assertValidComponent } from './validate.js';
 import { readZip, ZipError } from './zip.js';
 
 const REGION = 'aws.us-east-1a';
@@ -178,7 +177,7 @@ function postDeployment(ctx: Ctx): Reply {
     } catch {
       throw badRequest('source must be a JSON object');
     }
-    assertValid(DeploymentSource, source, 'request body', 'source');
+    assertValidComponent('DeploymentSource', source, 'source');
     const s = source as { url: string; entrypoint: string };
     entry = s.entrypoint;
     appName = s.url
@@ -380,7 +379,6 @@ export const APP_ROUTES: Route[] = [
     method: 'GET',
     path: '/apps',
     operationId: 'getApps',
-    query: { app_name: q(str()), version: q(str()), ...PAGING_STRICT, query: q(str()) },
     handler: (ctx) => {
       const items = [...ctx.sim.state.appVersions.values()].filter(
         (v) =>
@@ -395,7 +393,6 @@ export const APP_ROUTES: Route[] = [
     method: 'GET',
     path: '/deployments',
     operationId: 'getDeployments',
-    query: { app_name: q(str()), app_version: q(str()), ...PAGING_STRICT },
     handler: (ctx) => {
       const { app_name: appName, app_version: appVersion } = ctx.query;
       if (appVersion !== undefined && appName === undefined) throw badRequest('app_version requires app_name');
@@ -410,7 +407,6 @@ export const APP_ROUTES: Route[] = [
     method: 'POST',
     path: '/deployments',
     operationId: 'postDeployments',
-    body: { kind: 'multipart' },
     handler: postDeployment,
   },
   {
@@ -424,7 +420,6 @@ export const APP_ROUTES: Route[] = [
     method: 'GET',
     path: '/deployments/{id}/events',
     operationId: 'getDeploymentsEventsById',
-    query: { since: q(str()) },
     handler: (ctx) => {
       const d = byId(ctx.sim.state.deployments, param(ctx, 'id'), 'deployment');
       return serveSse(ctx, d.log, { filter: sinceFilter(ctx) });
@@ -434,22 +429,12 @@ export const APP_ROUTES: Route[] = [
     method: 'POST',
     path: '/invocations',
     operationId: 'postInvocations',
-    body: jsonBody(InvocationRequest),
     handler: postInvocation,
   },
   {
     method: 'GET',
     path: '/invocations',
     operationId: 'getInvocations',
-    query: {
-      app_name: q(str()),
-      version: q(str()),
-      action_name: q(str()),
-      deployment_id: q(str()),
-      status: q(strEnum(['queued', 'running', 'succeeded', 'failed'])),
-      since: q(str()),
-      ...PAGING_STRICT,
-    },
     handler: (ctx) => {
       const f = ctx.query;
       let since: number | undefined;
@@ -479,7 +464,6 @@ export const APP_ROUTES: Route[] = [
     method: 'PATCH',
     path: '/invocations/{id}',
     operationId: 'patchInvocationsById',
-    body: jsonBody(InvocationUpdateRequest),
     handler: patchInvocation,
   },
   {
@@ -501,7 +485,6 @@ export const APP_ROUTES: Route[] = [
     method: 'GET',
     path: '/invocations/{id}/events',
     operationId: 'getInvocationsEventsById',
-    query: { since: q(str()) },
     handler: (ctx) => serveSse(ctx, lookupInvocation(ctx).log, { filter: sinceFilter(ctx) }),
   },
 ];

@@ -12,23 +12,12 @@ import type { SimContext } from './context.js';
 import { upsertCredential } from './credentials.js';
 import { ApiError, badRequest, conflict, gone, notFound, unprocessable } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, jsonBody, PAGING_LOOSE, page, param, q } from './http.js';
+import { bodyOf, empty, json, page, param } from './http.js';
 import { createProfile } from './profiles.js';
-import {
-  AgentAuthSubmitRequest,
-  AuthAgentCreateRequest,
-  AuthAgentInvocationCreateRequest,
-  LoginRequest,
-  ManagedAuthCreateRequest,
-  ManagedAuthExchangeRequest,
-  ManagedAuthUpdateRequest,
-  SubmitFieldsRequest,
-} from './schemas.js';
 import { byId } from './state.js';
 import { EventLog, serveSse } from './streams.js';
 import type { AuthConnectionRecord, AuthFlowRecord, CredentialRef, DiscoveredField, FlowStep, Json } from './types.js';
 import { compact, nowIso } from './util.js';
-import { str } from './validate.js';
 
 const FLOW_TTL_MS = 10 * 60 * 1000;
 const DEFAULT_HEALTH_CHECK_INTERVAL = 3600;
@@ -477,7 +466,6 @@ export const AUTH_ROUTES: Route[] = [
     method: 'POST',
     path: '/auth/connections',
     operationId: 'postAuthConnections',
-    body: jsonBody(ManagedAuthCreateRequest),
     handler: (ctx) => {
       const body = bodyOf<ConnectionBody & { domain: string; profile_name: string }>(ctx);
       return json(201, connectionView(ctx.sim, createConnection(ctx, body)));
@@ -487,7 +475,6 @@ export const AUTH_ROUTES: Route[] = [
     method: 'GET',
     path: '/auth/connections',
     operationId: 'getAuthConnections',
-    query: { profile_name: q(str()), domain: q(str()), ...PAGING_LOOSE },
     handler: (ctx) => page(ctx, connectionsMatching(ctx), false, (c) => connectionView(ctx.sim, c)),
   },
   {
@@ -509,21 +496,18 @@ export const AUTH_ROUTES: Route[] = [
     method: 'PATCH',
     path: '/auth/connections/{id}',
     operationId: 'patchAuthConnectionsById',
-    body: jsonBody(ManagedAuthUpdateRequest),
     handler: patchConnection,
   },
   {
     method: 'POST',
     path: '/auth/connections/{id}/login',
     operationId: 'postAuthConnectionsLogin',
-    body: jsonBody(LoginRequest, false),
     handler: login,
   },
   {
     method: 'POST',
     path: '/auth/connections/{id}/submit',
     operationId: 'postAuthConnectionsSubmit',
-    body: jsonBody(SubmitFieldsRequest),
     handler: (ctx) => {
       const c = lookupConnection(ctx);
       const b = bodyOf<{
@@ -553,7 +537,6 @@ export const AUTH_ROUTES: Route[] = [
     path: '/auth/connections/{id}/exchange',
     operationId: 'postAuthConnectionsExchange',
     auth: 'public',
-    body: jsonBody(ManagedAuthExchangeRequest),
     handler: (ctx) => {
       const c = lookupConnection(ctx);
       return exchange(ctx.sim, currentFlow(ctx.sim, c), bodyOf<{ code: string }>(ctx).code);
@@ -564,7 +547,6 @@ export const AUTH_ROUTES: Route[] = [
     method: 'POST',
     path: '/agents/auth',
     operationId: 'postAgentsAuth',
-    body: jsonBody(AuthAgentCreateRequest),
     handler: (ctx) => {
       const body = bodyOf<{
         domain: string;
@@ -594,14 +576,12 @@ export const AUTH_ROUTES: Route[] = [
     method: 'GET',
     path: '/agents/auth',
     operationId: 'getAgentsAuth',
-    query: { profile_name: q(str()), domain: q(str()), ...PAGING_LOOSE },
     handler: (ctx) => page(ctx, connectionsMatching(ctx), false, (c) => agentView(ctx.sim, c)),
   },
   {
     method: 'POST',
     path: '/agents/auth/invocations',
     operationId: 'postAgentsAuthInvocations',
-    body: jsonBody(AuthAgentInvocationCreateRequest),
     handler: (ctx) => {
       const { sim } = ctx;
       const body = bodyOf<{ auth_agent_id: string; save_credential_as?: string }>(ctx);
@@ -645,7 +625,6 @@ export const AUTH_ROUTES: Route[] = [
     path: '/agents/auth/invocations/{invocation_id}/exchange',
     operationId: 'postAgentsAuthInvocationsExchange',
     auth: 'public',
-    body: jsonBody(ManagedAuthExchangeRequest),
     handler: (ctx) => exchange(ctx.sim, lookupFlow(ctx), bodyOf<{ code: string }>(ctx).code),
   },
   {
@@ -653,7 +632,6 @@ export const AUTH_ROUTES: Route[] = [
     path: '/agents/auth/invocations/{invocation_id}/submit',
     operationId: 'postAgentsAuthInvocationsSubmit',
     auth: 'jwt',
-    body: jsonBody(AgentAuthSubmitRequest),
     handler: (ctx) => {
       const f = lookupFlow(ctx);
       const b = bodyOf<{ field_values?: Record<string, string>; sso_button?: string; selected_mfa_type?: string }>(ctx);

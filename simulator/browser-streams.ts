@@ -9,11 +9,9 @@ import { requireBrowser, serveBrowserSse } from './browsers.js';
 import type { SimContext } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { q } from './http.js';
 import { type FsError, MemFs } from './memfs.js';
 import { EventLog } from './streams.js';
 import type { BrowserRecord, Json } from './types.js';
-import { bool, str, strEnum } from './validate.js';
 
 function streamTelemetry(ctx: Ctx): Reply {
   const b = requireBrowser(ctx);
@@ -133,12 +131,6 @@ export const BROWSER_STREAM_ROUTES: Route[] = [
     method: 'GET',
     path: '/browsers/{id}/logs/stream',
     operationId: 'logsStream',
-    query: {
-      source: q(strEnum(['path', 'supervisor']), true),
-      follow: q(bool()),
-      path: q(str()),
-      supervisor_process: q(str()),
-    },
     handler: streamLogs,
   },
 ];

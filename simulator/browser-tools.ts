@@ -7,8 +7,7 @@
 import { requireBrowser } from './browsers.js';
 import { badRequest } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, json, jsonBody } from './http.js';
-import { BrowserCurlRequest, ExecutePlaywrightRequest } from './schemas.js';
+import { bodyOf, json } from './http.js';
 import { navigate, titleFor } from './telemetry.js';
 import type { BrowserRecord } from './types.js';
 
@@ -165,7 +164,6 @@ export const BROWSER_TOOL_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers/{id}/playwright/execute',
     operationId: 'executePlaywrightCode',
-    body: jsonBody(ExecutePlaywrightRequest),
     no404: true,
     handler: executePlaywright,
   },
@@ -173,7 +171,6 @@ export const BROWSER_TOOL_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers/{id}/curl',
     operationId: 'browserCurl',
-    body: jsonBody(BrowserCurlRequest),
     handler: curl,
   },
 ];

@@ -2,15 +2,13 @@
 import type { SimContext } from './context.js';
 import { badRequest, notFound, tooManyRequests } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, jsonBody, matchesQuery, PAGING_STRICT, page, param, q } from './http.js';
+import { bodyOf, empty, json, matchesQuery, page, param } from './http.js';
 import { MemFs, seedFilesystem } from './memfs.js';
 import { profileView } from './profiles.js';
-import { BrowserRequest, BrowserUpdateRequest } from './schemas.js';
 import { type EventLog, type SseOptions, serveSse } from './streams.js';
 import { createTelemetryLog, navigate } from './telemetry.js';
 import type { BrowserRecord, Json, TelemetryConfig, Viewport } from './types.js';
 import { compact, isObject, nowIso } from './util.js';
-import { bool, str, strEnum } from './validate.js';
 import { readZip } from './zip.js';
 
 export interface BrowserRequestBody {
@@ -375,26 +373,18 @@ export const BROWSER_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers',
     operationId: 'postBrowsers',
-    body: jsonBody(BrowserRequest, false),
     handler: postBrowsers,
   },
   {
     method: 'GET',
     path: '/browsers',
     operationId: 'getBrowsers',
-    query: {
-      status: q(strEnum(['active', 'deleted', 'all'])),
-      include_deleted: q(bool()),
-      ...PAGING_STRICT,
-      query: q(str()),
-    },
     handler: getBrowsers,
   },
   {
     method: 'GET',
     path: '/browsers/{id}',
     operationId: 'getBrowsersById',
-    query: { include_deleted: q(bool()) },
     handler: getBrowser,
   },
   { method: 'DELETE', path: '/browsers/{id}', operationId: 'deleteBrowsersById', handler: deleteBrowser },
@@ -402,7 +392,6 @@ export const BROWSER_ROUTES: Route[] = [
     method: 'PATCH',
     path: '/browsers/{id}',
     operationId: 'patchBrowsersById',
-    body: jsonBody(BrowserUpdateRequest),
     handler: patchBrowser,
   },
 ];

@@ -8,24 +8,12 @@ import { requireBrowser } from './browsers.js';
 import type { SimContext } from './context.js';
 import { badRequest } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, bytes, empty, json, jsonBody } from './http.js';
+import { bodyOf, bytes, empty, json } from './http.js';
 import { encodePng, pageColor, renderScreen } from './png.js';
-import {
-  BatchComputerActionRequest,
-  ClickMouseRequest,
-  COMPUTER_ACTION_TYPES,
-  DragMouseRequest,
-  MoveMouseRequest,
-  PressKeyRequest,
-  ScreenshotRequest,
-  ScrollRequest,
-  SetCursorRequest,
-  TypeTextRequest,
-  WriteClipboardRequest,
-} from './schemas.js';
 import { emitTelemetry, eventContext } from './telemetry.js';
 import type { BrowserRecord } from './types.js';
 import { stableHash } from './util.js';
+import { componentEnum } from './validate.js';
 
 interface Click {
   x: number;
@@ -169,8 +157,11 @@ async function drag(sim: SimContext, b: BrowserRecord, a: Drag, prefix = ''): Pr
   b.mouse = { x: last[0] ?? b.mouse.x, y: last[1] ?? b.mouse.y };
 }
 
+/** The action types of the spec's ComputerAction (each names the field that carries its parameters). */
+const COMPUTER_ACTION_TYPES = componentEnum('ComputerAction', 'type');
+
 interface ComputerAction {
-  type: (typeof COMPUTER_ACTION_TYPES)[number];
+  type: string;
   [key: string]: unknown;
 }
 
@@ -253,14 +244,12 @@ function screenshot(ctx: Ctx): Reply {
 function action(
   path: string,
   operationId: string,
-  schema: Parameters<typeof jsonBody>[0],
   run: (sim: SimContext, b: BrowserRecord, body: never) => void | Promise<void>,
 ): Route {
   return {
     method: 'POST',
     path: `/browsers/{id}/computer/${path}`,
     operationId,
-    body: jsonBody(schema),
     handler: async (ctx) => {
       await run(ctx.sim, requireBrowser(ctx), ctx.body as never);
       return empty(200);
@@ -269,30 +258,26 @@ function action(
 }
 
 export const COMPUTER_ROUTES: Route[] = [
-  action('click_mouse', 'clickMouse', ClickMouseRequest, (_s, b, a: Click) => click(b, a)),
-  action('move_mouse', 'moveMouse', MoveMouseRequest, (s, b, a: Move) => move(s, b, a)),
-  action('type', 'typeText', TypeTextRequest, (s, b, a: TypeText) => typeText(s, b, a)),
-  action('press_key', 'pressKey', PressKeyRequest, (s, b, a: PressKey) => pressKey(s, b, a)),
-  action('scroll', 'scroll', ScrollRequest, (_s, b, a: Scroll) => scroll(b, a)),
-  action('drag_mouse', 'dragMouse', DragMouseRequest, (s, b, a: Drag) => drag(s, b, a)),
-  action('batch', 'batchComputerAction', BatchComputerActionRequest, (s, b, a: { actions: ComputerAction[] }) =>
-    batch(s, b, a.actions),
-  ),
-  action('clipboard/write', 'writeClipboard', WriteClipboardRequest, (_s, b, a: { text: string }) => {
+  action('click_mouse', 'clickMouse', (_s, b, a: Click) => click(b, a)),
+  action('move_mouse', 'moveMouse', (s, b, a: Move) => move(s, b, a)),
+  action('type', 'typeText', (s, b, a: TypeText) => typeText(s, b, a)),
+  action('press_key', 'pressKey', (s, b, a: PressKey) => pressKey(s, b, a)),
+  action('scroll', 'scroll', (_s, b, a: Scroll) => scroll(b, a)),
+  action('drag_mouse', 'dragMouse', (s, b, a: Drag) => drag(s, b, a)),
+  action('batch', 'batchComputerAction', (s, b, a: { actions: ComputerAction[] }) => batch(s, b, a.actions)),
+  action('clipboard/write', 'writeClipboard', (_s, b, a: { text: string }) => {
     b.clipboard = a.text;
   }),
   {
     method: 'POST',
     path: '/browsers/{id}/computer/screenshot',
     operationId: 'takeScreenshot',
-    body: jsonBody(ScreenshotRequest, false),
     handler: screenshot,
   },
   {
     method: 'POST',
     path: '/browsers/{id}/computer/cursor',
     operationId: 'setCursor',
-    body: jsonBody(SetCursorRequest),
     handler: (ctx) => {
       requireBrowser(ctx).cursorHidden = bodyOf<{ hidden: boolean }>(ctx).hidden;
       return json(200, { ok: true });

@@ -3,17 +3,10 @@ import { createHmac } from 'node:crypto';
 import type { SimContext } from './context.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, jsonBody, PAGING_LOOSE, page, param, q } from './http.js';
-import {
-  CreateCredentialProviderRequest,
-  CreateCredentialRequest,
-  UpdateCredentialProviderRequest,
-  UpdateCredentialRequest,
-} from './schemas.js';
+import { bodyOf, empty, json, page, param } from './http.js';
 import { byId, byIdOrName, nameTaken } from './state.js';
 import type { CredentialProviderRecord, CredentialRecord, Json } from './types.js';
 import { compact, nowIso } from './util.js';
-import { str } from './validate.js';
 
 // ---- TOTP -------------------------------------------------------------------------------------------------
 
@@ -198,14 +191,12 @@ export const CREDENTIAL_ROUTES: Route[] = [
     method: 'POST',
     path: '/credentials',
     operationId: 'postCredentials',
-    body: jsonBody(CreateCredentialRequest),
     handler: createCredential,
   },
   {
     method: 'GET',
     path: '/credentials',
     operationId: 'getCredentials',
-    query: { domain: q(str()), ...PAGING_LOOSE },
     handler: (ctx) => {
       const domain = ctx.query['domain'];
       const items = [...ctx.sim.state.credentials.values()].filter((c) => domain === undefined || c.domain === domain);
@@ -222,7 +213,6 @@ export const CREDENTIAL_ROUTES: Route[] = [
     method: 'PATCH',
     path: '/credentials/{id_or_name}',
     operationId: 'patchCredentialByIdOrName',
-    body: jsonBody(UpdateCredentialRequest),
     handler: patchCredential,
   },
   {
@@ -249,7 +239,6 @@ export const CREDENTIAL_ROUTES: Route[] = [
     method: 'POST',
     path: '/org/credential_providers',
     operationId: 'postCredentialProviders',
-    body: jsonBody(CreateCredentialProviderRequest),
     handler: (ctx) => {
       const body = bodyOf<Required<Pick<ProviderBody, 'name' | 'token'>> & ProviderBody>(ctx);
       if (nameTaken(ctx.sim.state.credentialProviders, body.name)) {
@@ -291,7 +280,6 @@ export const CREDENTIAL_ROUTES: Route[] = [
     method: 'PATCH',
     path: '/org/credential_providers/{id}',
     operationId: 'patchCredentialProvidersById',
-    body: jsonBody(UpdateCredentialProviderRequest),
     handler: (ctx) => {
       const p = lookupProvider(ctx);
       const body = bodyOf<ProviderBody>(ctx);

@@ -3,13 +3,12 @@
 import { requireBrowser } from './browsers.js';
 import { badRequest, conflict } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bytes, empty, json, param, q } from './http.js';
+import { bytes, empty, json, param } from './http.js';
 import { indexedParts, type Part, partFile, partText } from './multipart.js';
 import { byIdOrName, nameTaken } from './state.js';
 import { emitTelemetry } from './telemetry.js';
 import type { ExtensionRecord, Json } from './types.js';
 import { compact, nowIso } from './util.js';
-import { str, strEnum } from './validate.js';
 import { readZip, writeZip, type ZipEntry, ZipError } from './zip.js';
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,255}$/;
@@ -119,7 +118,7 @@ function uploadToBrowser(ctx: Ctx): Reply {
 }
 
 export const EXTENSION_ROUTES: Route[] = [
-  { method: 'POST', path: '/extensions', operationId: 'postExtensions', body: { kind: 'multipart' }, handler: upload },
+  { method: 'POST', path: '/extensions', operationId: 'postExtensions', handler: upload },
   {
     method: 'GET',
     path: '/extensions',
@@ -130,7 +129,6 @@ export const EXTENSION_ROUTES: Route[] = [
     method: 'GET',
     path: '/extensions/from_chrome_store',
     operationId: 'getExtensionsFromChromeStore',
-    query: { url: q(str(), true), os: q(strEnum(['win', 'mac', 'linux'])) },
     handler: fromChromeStore,
   },
   {
@@ -157,7 +155,6 @@ export const EXTENSION_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers/{id}/extensions',
     operationId: 'uploadExtensionsToBrowser',
-    body: { kind: 'multipart' },
     handler: uploadToBrowser,
   },
 ];

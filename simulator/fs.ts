@@ -2,23 +2,12 @@
 import { requireBrowser, serveBrowserSse } from './browsers.js';
 import { ApiError, badRequest, forbidden, notFound } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, bytes, empty, json, jsonBody, param, q } from './http.js';
+import { bodyOf, bytes, empty, json, param } from './http.js';
 import { basename, dirname, FsError, type FsNode, MemFs, modeString } from './memfs.js';
 import { indexedParts, type Part, partFile, partText } from './multipart.js';
-import {
-  CreateDirectoryRequest,
-  DeletePathRequest,
-  MovePathRequest,
-  SetFilePermissionsRequest,
-  StartFsWatchRequest,
-} from './schemas.js';
 import { EventLog } from './streams.js';
 import type { BrowserRecord, FsEvent, Json, WatchRecord } from './types.js';
-import { str } from './validate.js';
 import { readZip, writeZip, ZipError } from './zip.js';
-
-const ABS_PATH = str({ pattern: '^/.*' });
-const pathQuery = { path: q(ABS_PATH, true) };
 
 /** Maps filesystem errors onto the spec's statuses. */
 function fsCall<T>(fn: () => T): T {
@@ -158,7 +147,6 @@ export const FS_ROUTES: Route[] = [
     method: 'GET',
     path: '/browsers/{id}/fs/read_file',
     operationId: 'readFile',
-    query: pathQuery,
     handler: (ctx) => {
       const b = requireBrowser(ctx);
       return bytes(
@@ -172,8 +160,6 @@ export const FS_ROUTES: Route[] = [
     method: 'PUT',
     path: '/browsers/{id}/fs/write_file',
     operationId: 'writeFile',
-    query: { ...pathQuery, mode: q(str({ pattern: '^[0-7]{3,4}$' })) },
-    body: { kind: 'octet' },
     handler: (ctx) => {
       const b = requireBrowser(ctx);
       const mode = parseMode(ctx.query['mode'] as string | undefined);
@@ -185,7 +171,6 @@ export const FS_ROUTES: Route[] = [
     method: 'GET',
     path: '/browsers/{id}/fs/list_files',
     operationId: 'listFiles',
-    query: pathQuery,
     handler: (ctx) => {
       const b = requireBrowser(ctx);
       return json(
@@ -198,7 +183,6 @@ export const FS_ROUTES: Route[] = [
     method: 'GET',
     path: '/browsers/{id}/fs/file_info',
     operationId: 'fileInfo',
-    query: pathQuery,
     handler: (ctx) => {
       const b = requireBrowser(ctx);
       const path = queryPath(ctx);
@@ -215,7 +199,6 @@ export const FS_ROUTES: Route[] = [
     method: 'PUT',
     path: '/browsers/{id}/fs/create_directory',
     operationId: 'createDirectory',
-    body: jsonBody(CreateDirectoryRequest),
     no404: true,
     handler: (ctx) => {
       const b = requireBrowser(ctx);
@@ -228,7 +211,6 @@ export const FS_ROUTES: Route[] = [
     method: 'PUT',
     path: '/browsers/{id}/fs/delete_file',
     operationId: 'deleteFile',
-    body: jsonBody(DeletePathRequest),
     handler: (ctx) => {
       const b = requireBrowser(ctx);
       fsCall(() => b.fs.removeFile(bodyOf<{ path: string }>(ctx).path));
@@ -239,7 +221,6 @@ export const FS_ROUTES: Route[] = [
     method: 'PUT',
     path: '/browsers/{id}/fs/delete_directory',
     operationId: 'deleteDirectory',
-    body: jsonBody(DeletePathRequest),
     handler: (ctx) => {
       const b = requireBrowser(ctx);
       fsCall(() => b.fs.removeDir(bodyOf<{ path: string }>(ctx).path));
@@ -250,7 +231,6 @@ export const FS_ROUTES: Route[] = [
     method: 'PUT',
     path: '/browsers/{id}/fs/set_file_permissions',
     operationId: 'setFilePermissions',
-    body: jsonBody(SetFilePermissionsRequest),
     handler: (ctx) => {
       const b = requireBrowser(ctx);
       const body = bodyOf<{ path: string; mode: string; owner?: string; group?: string }>(ctx);
@@ -262,7 +242,6 @@ export const FS_ROUTES: Route[] = [
     method: 'PUT',
     path: '/browsers/{id}/fs/move',
     operationId: 'movePath',
-    body: jsonBody(MovePathRequest),
     handler: (ctx) => {
       const b = requireBrowser(ctx);
       const body = bodyOf<{ src_path: string; dest_path: string }>(ctx);
@@ -274,7 +253,6 @@ export const FS_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers/{id}/fs/watch',
     operationId: 'startFsWatch',
-    body: jsonBody(StartFsWatchRequest),
     handler: startWatch,
   },
   {
@@ -302,21 +280,18 @@ export const FS_ROUTES: Route[] = [
     method: 'GET',
     path: '/browsers/{id}/fs/download_dir_zip',
     operationId: 'downloadDirZip',
-    query: pathQuery,
     handler: downloadDirZip,
   },
   {
     method: 'POST',
     path: '/browsers/{id}/fs/upload',
     operationId: 'uploadFiles',
-    body: { kind: 'multipart' },
     handler: uploadFiles,
   },
   {
     method: 'POST',
     path: '/browsers/{id}/fs/upload_zip',
     operationId: 'uploadZip',
-    body: { kind: 'multipart' },
     handler: uploadZip,
   },
 ];

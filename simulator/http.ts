@@ -2,8 +2,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';
 import { badRequest } from './errors.js';
-import type { Schema } from './validate.js';
-import { int } from './validate.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Headers = Record<string, string>;
@@ -16,9 +14,9 @@ export interface Ctx {
   requestId: string;
   path: string;
   params: Record<string, string>;
-  /** Query parameters declared by the route, coerced to their schema types. */
+  /** The operation's query parameters (as the spec declares them), coerced to their schema types. */
   query: Record<string, unknown>;
-  /** Parsed JSON body (validated against the route schema), or `{}` when an optional body was omitted. */
+  /** Parsed JSON body (validated against the spec), or `{}` when an optional body was omitted. */
   body: unknown;
   raw: Buffer;
   /** resetNext fault: the reply is cut mid-answer and the socket destroyed. */
@@ -47,41 +45,17 @@ export const bytes = (status: number, body: Buffer, contentType: string, headers
 export const empty = (status: number, headers?: Headers): Reply => ({ kind: 'empty', status, headers });
 export const STREAMED: Reply = { kind: 'streamed' };
 
-export interface QueryParam {
-  schema: Schema;
-  required?: boolean;
-}
-
-export type RouteBody = { kind: 'json'; schema: Schema; required: boolean } | { kind: 'octet' } | { kind: 'multipart' };
-
 export interface Route {
   method: Method;
   /** OpenAPI path template, e.g. `/browsers/{id}/fs/read_file`. */
   path: string;
   operationId: string;
-  body?: RouteBody;
-  query?: Record<string, QueryParam>;
-  pathParams?: Record<string, Schema>;
   /** `public`: no bearer needed; `jwt`: also accepts JWTs issued by the exchange endpoints. Default: bearer. */
   auth?: 'public' | 'jwt';
   /** The spec declares no 404 for this operation: unknown ids answer 400 instead. */
   no404?: boolean;
   handler: (ctx: Ctx) => Reply | Promise<Reply>;
 }
-
-export const jsonBody = (schema: Schema, required = true): RouteBody => ({ kind: 'json', schema, required });
-export const q = (schema: Schema, required = false): QueryParam => ({ schema, required });
-
-/** Paging params of the endpoints that declare `minimum` bounds (browsers, apps, deployments, profiles, ...). */
-export const PAGING_STRICT: Record<string, QueryParam> = {
-  limit: q(int({ minimum: 1, maximum: 100 })),
-  offset: q(int({ minimum: 0 })),
-};
-/** Paging params of the endpoints that only declare `maximum` (auth connections, credentials, projects, ...). */
-export const PAGING_LOOSE: Record<string, QueryParam> = {
-  limit: q(int({ maximum: 100 })),
-  offset: q(int()),
-};
 
 /**
  * Answers one page of `items` with the paging headers: `X-Has-More` always, `X-Next-Offset` when there is a next

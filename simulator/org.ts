@@ -6,18 +6,10 @@
  */
 import { badRequest, conflict, notFound } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, jsonBody, matchesQuery, PAGING_LOOSE, page, param, q } from './http.js';
-import {
-  CreateApiKeyRequest,
-  CreateProjectRequest,
-  UpdateApiKeyRequest,
-  UpdateProjectLimitsRequest,
-  UpdateProjectRequest,
-} from './schemas.js';
+import { bodyOf, empty, json, matchesQuery, page, param } from './http.js';
 import { byId } from './state.js';
 import type { ApiKeyRecord, Json, ProjectLimits, ProjectRecord } from './types.js';
 import { nowIso } from './util.js';
-import { str } from './validate.js';
 
 function projectView(p: ProjectRecord): Json {
   return { id: p.id, name: p.name, status: p.status, created_at: p.createdAt, updated_at: p.updatedAt };
@@ -99,7 +91,6 @@ function projectRoutes(prefix: '/org/projects' | '/projects', ids: ProjectOperat
       method: 'GET',
       path: prefix,
       operationId: ids.list,
-      query: { ...PAGING_LOOSE, query: q(str()) },
       handler: (ctx) => {
         const items = [...ctx.sim.state.projects.values()].filter((p) => matchesQuery(ctx.query['query'], p.name));
         return page(ctx, items, false, projectView);
@@ -109,7 +100,6 @@ function projectRoutes(prefix: '/org/projects' | '/projects', ids: ProjectOperat
       method: 'POST',
       path: prefix,
       operationId: ids.create,
-      body: jsonBody(CreateProjectRequest),
       handler: createProject,
     },
     {
@@ -122,7 +112,6 @@ function projectRoutes(prefix: '/org/projects' | '/projects', ids: ProjectOperat
       method: 'PATCH',
       path: `${prefix}/{id}`,
       operationId: ids.update,
-      body: jsonBody(UpdateProjectRequest),
       handler: updateProject,
     },
     { method: 'DELETE', path: `${prefix}/{id}`, operationId: ids.delete, handler: deleteProject },
@@ -136,7 +125,6 @@ function projectRoutes(prefix: '/org/projects' | '/projects', ids: ProjectOperat
       method: 'PATCH',
       path: `${prefix}/{id}/limits`,
       operationId: ids.updateLimits,
-      body: jsonBody(UpdateProjectLimitsRequest),
       handler: updateLimits,
     },
   ];
@@ -201,14 +189,12 @@ export const ORG_ROUTES: Route[] = [
     method: 'GET',
     path: '/org/api_keys',
     operationId: 'listApiKeys',
-    query: PAGING_LOOSE,
     handler: (ctx) => page(ctx, [...ctx.sim.state.apiKeys.values()], false, (k) => apiKeyView(ctx, k)),
   },
   {
     method: 'POST',
     path: '/org/api_keys',
     operationId: 'postApiKeys',
-    body: jsonBody(CreateApiKeyRequest),
     handler: createKey,
   },
   {
@@ -221,7 +207,6 @@ export const ORG_ROUTES: Route[] = [
     method: 'PATCH',
     path: '/org/api_keys/{id}',
     operationId: 'patchApiKeysById',
-    body: jsonBody(UpdateApiKeyRequest),
     handler: (ctx) => {
       const k = lookupKey(ctx);
       k.name = bodyOf<{ name: string }>(ctx).name;

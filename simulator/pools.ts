@@ -7,14 +7,7 @@ import { type BrowserRequestBody, browserView, createBrowser, endBrowser, resolv
 import type { SimContext } from './context.js';
 import { badRequest, conflict, forbidden } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, jsonBody, param } from './http.js';
-import {
-  BrowserPoolAcquireRequest,
-  BrowserPoolDeleteRequest,
-  BrowserPoolReleaseRequest,
-  BrowserPoolRequest,
-  BrowserPoolUpdateRequest,
-} from './schemas.js';
+import { bodyOf, empty, json, param } from './http.js';
 import { byIdOrName, nameTaken } from './state.js';
 import type { BrowserRecord, Json, PoolRecord } from './types.js';
 import { compact, nowIso } from './util.js';
@@ -171,7 +164,6 @@ export const POOL_ROUTES: Route[] = [
     method: 'POST',
     path: '/browser_pools',
     operationId: 'postBrowserPools',
-    body: jsonBody(BrowserPoolRequest),
     handler: (ctx) => {
       const body = bodyOf<PoolBody>(ctx);
       if (nameTaken(ctx.sim.state.pools, body.name))
@@ -205,28 +197,24 @@ export const POOL_ROUTES: Route[] = [
     method: 'PATCH',
     path: '/browser_pools/{id_or_name}',
     operationId: 'updateBrowserPoolsByIdOrName',
-    body: jsonBody(BrowserPoolUpdateRequest),
     handler: update,
   },
   {
     method: 'DELETE',
     path: '/browser_pools/{id_or_name}',
     operationId: 'deleteBrowserPoolsByIdOrName',
-    body: jsonBody(BrowserPoolDeleteRequest, false),
     handler: remove,
   },
   {
     method: 'POST',
     path: '/browser_pools/{id_or_name}/acquire',
     operationId: 'acquireFromBrowserPoolByIdOrName',
-    body: jsonBody(BrowserPoolAcquireRequest),
     handler: acquire,
   },
   {
     method: 'POST',
     path: '/browser_pools/{id_or_name}/release',
     operationId: 'releaseToBrowserPoolByIdOrName',
-    body: jsonBody(BrowserPoolReleaseRequest),
     handler: release,
   },
   {

@@ -7,20 +7,12 @@ import { requireBrowser, serveBrowserSse } from './browsers.js';
 import type { SimContext } from './context.js';
 import { badRequest, notFound } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, json, jsonBody, param } from './http.js';
+import { bodyOf, json, param } from './http.js';
 import { MemFs } from './memfs.js';
-import {
-  ProcessExecRequest,
-  ProcessKillRequest,
-  ProcessResizeRequest,
-  ProcessSpawnRequest,
-  ProcessStdinRequest,
-} from './schemas.js';
 import { BufferStdin, type Io, QueueStdin, Shell } from './shell.js';
 import { EventLog } from './streams.js';
 import type { BrowserRecord, ProcessRecord, ProcessStreamEvent } from './types.js';
 import { nowIso } from './util.js';
-import { str } from './validate.js';
 
 interface ExecBody {
   command: string;
@@ -172,28 +164,23 @@ function requireRunning(p: ProcessRecord): void {
   if (p.state !== 'running') throw badRequest(`process ${p.id} has already exited (exit code ${p.exitCode})`);
 }
 
-const processIdParam = { process_id: str({ format: 'uuid' }) };
-
 export const PROCESS_ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/browsers/{id}/process/exec',
     operationId: 'processExec',
-    body: jsonBody(ProcessExecRequest),
     handler: exec,
   },
   {
     method: 'POST',
     path: '/browsers/{id}/process/spawn',
     operationId: 'processSpawn',
-    body: jsonBody(ProcessSpawnRequest),
     handler: spawn,
   },
   {
     method: 'GET',
     path: '/browsers/{id}/process/{process_id}/status',
     operationId: 'processStatus',
-    pathParams: processIdParam,
     handler: (ctx) => {
       const { p } = lookup(ctx);
       const running = p.state === 'running';
@@ -209,7 +196,6 @@ export const PROCESS_ROUTES: Route[] = [
     method: 'GET',
     path: '/browsers/{id}/process/{process_id}/stdout/stream',
     operationId: 'processStdoutStream',
-    pathParams: processIdParam,
     handler: (ctx) => {
       const { b, p } = lookup(ctx);
       return serveBrowserSse(ctx, b, p.log);
@@ -219,8 +205,6 @@ export const PROCESS_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers/{id}/process/{process_id}/stdin',
     operationId: 'processStdin',
-    pathParams: processIdParam,
-    body: jsonBody(ProcessStdinRequest),
     handler: (ctx) => {
       const { p } = lookup(ctx);
       const encoded = bodyOf<{ data_b64: string }>(ctx).data_b64;
@@ -237,8 +221,6 @@ export const PROCESS_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers/{id}/process/{process_id}/kill',
     operationId: 'processKill',
-    pathParams: processIdParam,
-    body: jsonBody(ProcessKillRequest),
     handler: (ctx) => {
       const { p } = lookup(ctx);
       requireRunning(p);
@@ -250,8 +232,6 @@ export const PROCESS_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers/{id}/process/{process_id}/resize',
     operationId: 'processResize',
-    pathParams: processIdParam,
-    body: jsonBody(ProcessResizeRequest),
     handler: (ctx) => {
       const { p } = lookup(ctx);
       if (!p.tty) throw badRequest(`process ${p.id} has no PTY (spawn it with allocate_tty: true)`);

@@ -2,12 +2,10 @@
 import { tar, zstdStored } from './archive.js';
 import { conflict } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, bytes, empty, json, jsonBody, matchesQuery, PAGING_STRICT, page, param, q } from './http.js';
-import { ProfileRequest } from './schemas.js';
+import { bodyOf, bytes, empty, json, matchesQuery, page, param } from './http.js';
 import { byIdOrName, nameTaken } from './state.js';
 import type { Json, ProfileRecord } from './types.js';
 import { compact, nowIso } from './util.js';
-import { str } from './validate.js';
 
 export function profileView(p: ProfileRecord): Json {
   return compact({
@@ -56,14 +54,12 @@ export const PROFILE_ROUTES: Route[] = [
     method: 'POST',
     path: '/profiles',
     operationId: 'postProfiles',
-    body: jsonBody(ProfileRequest),
     handler: (ctx) => json(201, profileView(createProfile(ctx, bodyOf<{ name?: string }>(ctx).name))),
   },
   {
     method: 'GET',
     path: '/profiles',
     operationId: 'getProfiles',
-    query: { ...PAGING_STRICT, query: q(str()) },
     handler: (ctx) => {
       const items = [...ctx.sim.state.profiles.values()].filter((p) => matchesQuery(ctx.query['query'], p.id, p.name));
       return page(ctx, items, true, profileView);

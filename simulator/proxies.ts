@@ -1,15 +1,26 @@
 /** Proxies: create (config validated per type), list, get, soft delete, health check. */
 import { badRequest, notFound, unprocessable } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, jsonBody, param } from './http.js';
-import { PROXY_CONFIG_SCHEMAS, type PROXY_TYPES, ProxyCheckRequest, ProxyCreateRequest } from './schemas.js';
+import { bodyOf, empty, json, param } from './http.js';
 import type { Json, ProxyRecord } from './types.js';
 import { compact, nowIso } from './util.js';
-import { assertValid } from './validate.js';
+import { assertValidComponent } from './validate.js';
+
+/**
+ * The spec's schema for each proxy type's `config`. The spec's own `oneOf` cannot tell them apart and its
+ * discriminator maps `custom` to the answer's CustomProxyConfig (no password), so the request picks by `type`.
+ */
+export const CONFIG_SCHEMAS = {
+  datacenter: 'DatacenterProxyConfig',
+  isp: 'IspProxyConfig',
+  residential: 'ResidentialProxyConfig',
+  mobile: 'MobileProxyConfig',
+  custom: 'CreateCustomProxyConfig',
+} as const;
 
 interface ProxyBody {
   name?: string;
-  type: (typeof PROXY_TYPES)[number];
+  type: keyof typeof CONFIG_SCHEMAS;
   protocol?: 'http' | 'https';
   bypass_hosts?: string[];
   config?: Json;
@@ -31,7 +42,7 @@ export function proxyView(p: ProxyRecord): Json {
 
 function normaliseConfig(type: ProxyBody['type'], config: Json | undefined): Json | undefined {
   if (config === undefined) return type === 'datacenter' || type === 'isp' ? { country: 'US' } : undefined;
-  assertValid(PROXY_CONFIG_SCHEMAS[type], config, 'request body', 'config');
+  assertValidComponent(CONFIG_SCHEMAS[type], config, 'config');
   if (
     (type === 'residential' || type === 'mobile') &&
     config['city'] !== undefined &&
@@ -95,7 +106,7 @@ function check(ctx: Ctx): Reply {
 }
 
 export const PROXY_ROUTES: Route[] = [
-  { method: 'POST', path: '/proxies', operationId: 'postProxies', body: jsonBody(ProxyCreateRequest), handler: create },
+  { method: 'POST', path: '/proxies', operationId: 'postProxies', handler: create },
   {
     method: 'GET',
     path: '/proxies',
@@ -121,7 +132,6 @@ export const PROXY_ROUTES: Route[] = [
     method: 'POST',
     path: '/proxies/{id}/check',
     operationId: 'postProxiesByIdCheck',
-    body: jsonBody(ProxyCheckRequest, false),
     handler: check,
   },
 ];

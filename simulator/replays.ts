@@ -8,8 +8,7 @@ import { requireBrowser } from './browsers.js';
 import type { SimContext } from './context.js';
 import { badRequest, conflict, notFound } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, bytes, empty, json, jsonBody, param } from './http.js';
-import { ReplayStartRequest } from './schemas.js';
+import { bodyOf, bytes, empty, json, param } from './http.js';
 import type { BrowserRecord, Json, ReplayRecord } from './types.js';
 import { compact, stableHash } from './util.js';
 
@@ -77,7 +76,6 @@ export const REPLAY_ROUTES: Route[] = [
     method: 'POST',
     path: '/browsers/{id}/replays',
     operationId: 'startBrowserReplayRecording',
-    body: jsonBody(ReplayStartRequest, false),
     handler: start,
   },
   {

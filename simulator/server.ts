@@ -6,7 +6,7 @@ import { ApiError, badRequest } from './errors.js';
 import type { Ctx, Headers, Reply, Route } from './http.js';
 import { parseMultipart } from './multipart.js';
 import { handleProxyPool } from './proxy-pool.js';
-import { assertValid, coerceParam } from './validate.js';
+import { assertValidBody, operationSpec, readParameters } from './validate.js';
 
 export interface RecordedRequest {
   method: string;
@@ -155,10 +155,10 @@ function isJsonContentType(ct: string | undefined): boolean {
 }
 
 function parseBody(route: Route, req: IncomingMessage, raw: Buffer): unknown {
-  const spec = route.body;
+  const spec = operationSpec(route.operationId).body;
   if (!spec) return undefined;
-  if (spec.kind === 'octet') return raw;
-  if (spec.kind === 'multipart') return parseMultipart(req.headers['content-type'], raw);
+  if (spec.mediaType === 'application/octet-stream') return raw;
+  if (spec.mediaType === 'multipart/form-data') return parseMultipart(req.headers['content-type'], raw);
   if (raw.length === 0 || raw.toString('utf8').trim() === '') {
     if (spec.required) throw badRequest('request body is required');
     return {};
@@ -170,21 +170,8 @@ function parseBody(route: Route, req: IncomingMessage, raw: Buffer): unknown {
   } catch (e) {
     throw badRequest(`invalid JSON body: ${(e as Error).message}`);
   }
-  assertValid(spec.schema, parsed, 'request body');
+  assertValidBody(route.operationId, parsed);
   return parsed;
-}
-
-function parseQuery(route: Route, url: URL): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, p] of Object.entries(route.query ?? {})) {
-    const raw = url.searchParams.get(name);
-    if (raw === null) {
-      if (p.required) throw badRequest(`missing required query parameter: ${name}`);
-      continue;
-    }
-    out[name] = coerceParam(name, p.schema, raw);
-  }
-  return out;
 }
 
 export interface HttpServer {
@@ -282,9 +269,7 @@ export function createHttpServer(sim: SimContext, routes: readonly Route[], maxR
       route = match.route;
       const failure = authFailure(sim, req, route.auth);
       if (failure) throw failure;
-      for (const [name, schema] of Object.entries(route.pathParams ?? {})) {
-        coerceParam(name, schema, match.params[name] ?? '');
-      }
+      const query = readParameters(route.operationId, match.params, url.searchParams);
       const ctx: Ctx = {
         sim,
         req,
@@ -293,7 +278,7 @@ export function createHttpServer(sim: SimContext, routes: readonly Route[], maxR
         requestId,
         path,
         params: match.params,
-        query: parseQuery(route, url),
+        query,
         body: parseBody(route, req, raw),
         raw,
         reset: decision.reset,

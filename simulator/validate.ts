@@ -1,147 +1,27 @@
 /**
- * A small validator for the subset of JSON Schema the Kernel spec uses in request bodies and parameters.
- * The simulator ships in the product and may only use Node built-ins, so request schemas are declared in
- * TypeScript (see schemas.ts) and a test checks them against spec/kernel-openapi.yml.
+ * Request validation against the vendored spec with Ajv (JSON Schema 2020-12). The request side of the spec is
+ * generated data (generated/requests.gen.ts); a validator is compiled per operation on first use and kept for the
+ * life of the process, so the many simulators a test run starts share them. Ajv's errors become one message per
+ * problem, each naming the field (`profile.name must match pattern ...`, `x is required`).
  *
- * Schemas are written in a "flattened" form: `allOf` merged, `$ref` inlined, and `oneOf` branches that only
- * list required fields expressed as `oneOfRequired`.
+ * Spec quirks adjusted before compiling (read as OpenAPI tools and the old transcription read them):
+ * - `nullable: true` (OpenAPI 3.0 syntax in a 3.1 document) adds null to the allowed values.
+ * - `allOf` parts are merged into one object, closed if any part is closed (`ProcessSpawnRequest` extends the closed
+ *   `ProcessExecRequest`); a closed object with `oneOf` branches also accepts the branches' fields
+ *   (`AgentAuthSubmitRequest`). Read literally, JSON Schema would reject every valid body of both.
+ * - `ProxyCreateRequest.config` is a `oneOf` whose branches cannot be told apart (four accept any object): the body
+ *   check takes any object there, and proxies.ts checks it against the schema of the proxy's `type`.
  */
+import { createRequire } from 'node:module';
+import type { Ajv2020 as Ajv2020Type, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { badRequest, type ErrorDetail } from './errors.js';
+import { COMPONENTS, OPERATIONS, type SpecOperation, type SpecSchema } from './generated/requests.gen.js';
 
-type Scalar = string | number | boolean;
-
-export interface Schema {
-  type?: 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object';
-  /** OpenAPI 3.0 style `nullable: true` (the spec uses it even though it is 3.1). */
-  nullable?: boolean;
-  enum?: readonly Scalar[];
-  const?: Scalar;
-  pattern?: string;
-  format?: 'uri' | 'uuid';
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  minItems?: number;
-  maxItems?: number;
-  items?: Schema;
-  properties?: Record<string, Schema>;
-  required?: readonly string[];
-  additionalProperties?: boolean | Schema;
-  /** `oneOf: [{required: [...]}, ...]`: exactly one of the listed field sets must be present. */
-  oneOfRequired?: readonly (readonly string[])[];
-}
-
-type Opts = Omit<Schema, 'type'>;
-export const str = (o: Opts = {}): Schema => ({ type: 'string', ...o });
-export const strEnum = (values: readonly string[], o: Opts = {}): Schema => ({ type: 'string', enum: values, ...o });
-export const int = (o: Opts = {}): Schema => ({ type: 'integer', ...o });
-export const num = (o: Opts = {}): Schema => ({ type: 'number', ...o });
-export const bool = (o: Opts = {}): Schema => ({ type: 'boolean', ...o });
-export const arr = (items: Schema, o: Opts = {}): Schema => ({ type: 'array', items, ...o });
-export const obj = (properties: Record<string, Schema>, o: Opts = {}): Schema => ({ type: 'object', properties, ...o });
-export const strMap = (o: Opts = {}): Schema => ({ type: 'object', additionalProperties: str(), ...o });
-export const anyObj = (o: Opts = {}): Schema => ({ type: 'object', ...o });
-
+const SPEC_ID = 'https://kernel.simulator/spec';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const patternCache = new Map<string, RegExp>();
-function regex(pattern: string): RegExp {
-  let re = patternCache.get(pattern);
-  if (!re) {
-    re = new RegExp(pattern, 'u');
-    patternCache.set(pattern, re);
-  }
-  return re;
-}
 
-export function joinPath(base: string, key: string | number): string {
-  if (typeof key === 'number') return `${base}[${key}]`;
-  return base ? `${base}.${key}` : key;
-}
-
-const describe = (path: string): string => path || 'value';
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function typeMatches(type: NonNullable<Schema['type']>, value: unknown): boolean {
-  switch (type) {
-    case 'string':
-      return typeof value === 'string';
-    case 'integer':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'array':
-      return Array.isArray(value);
-    case 'object':
-      return isPlainObject(value);
-  }
-}
-
-const TYPE_WORDS: Record<NonNullable<Schema['type']>, string> = {
-  string: 'a string',
-  integer: 'an integer',
-  number: 'a number',
-  boolean: 'a boolean',
-  array: 'an array',
-  object: 'an object',
-};
-
-/** Validates `value` against `schema`; returns one message per problem, each naming the field. */
-export function validate(schema: Schema, value: unknown, path = '', issues: string[] = []): string[] {
-  const name = describe(path);
-  if (value === null) {
-    if (!schema.nullable) issues.push(`${name} must not be null`);
-    return issues;
-  }
-  if (schema.type && !typeMatches(schema.type, value)) {
-    issues.push(`${name} must be ${TYPE_WORDS[schema.type]}`);
-    return issues;
-  }
-  if (schema.const !== undefined && value !== schema.const)
-    issues.push(`${name} must be ${JSON.stringify(schema.const)}`);
-  if (schema.enum && !schema.enum.includes(value as Scalar)) {
-    issues.push(`${name} must be one of: ${schema.enum.join(', ')}`);
-  }
-  if (typeof value === 'string') validateString(schema, value, name, issues);
-  if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) issues.push(`${name} must be >= ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum) issues.push(`${name} must be <= ${schema.maximum}`);
-  }
-  if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) {
-      issues.push(`${name} must contain at least ${schema.minItems} item(s)`);
-    }
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) {
-      issues.push(`${name} must contain at most ${schema.maxItems} item(s)`);
-    }
-    if (schema.items) {
-      const items = schema.items;
-      value.forEach((item, i) => {
-        validate(items, item, joinPath(path, i), issues);
-      });
-    }
-  }
-  if (isPlainObject(value)) validateObject(schema, value, path, issues);
-  return issues;
-}
-
-function validateString(schema: Schema, value: string, name: string, issues: string[]): void {
-  const length = [...value].length;
-  if (schema.minLength !== undefined && length < schema.minLength) {
-    issues.push(`${name} must be at least ${schema.minLength} character(s) long`);
-  }
-  if (schema.maxLength !== undefined && length > schema.maxLength) {
-    issues.push(`${name} must be at most ${schema.maxLength} character(s) long`);
-  }
-  if (schema.pattern !== undefined && !regex(schema.pattern).test(value)) {
-    issues.push(`${name} must match pattern ${schema.pattern}`);
-  }
-  if (schema.format === 'uuid' && !UUID_RE.test(value)) issues.push(`${name} must be a UUID`);
-  if (schema.format === 'uri' && !isUri(value)) issues.push(`${name} must be an absolute URI`);
-}
+// biome-ignore lint/suspicious/noExplicitAny: schemas are untyped JSON.
+type Json = any;
 
 export function isUri(value: string): boolean {
   try {
@@ -151,51 +31,256 @@ export function isUri(value: string): boolean {
   }
 }
 
-function validateObject(schema: Schema, value: Record<string, unknown>, path: string, issues: string[]): void {
-  const props = schema.properties ?? {};
-  for (const key of schema.required ?? []) {
-    if (value[key] === undefined) issues.push(`${joinPath(path, key)} is required`);
-  }
-  for (const [key, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    const propSchema = props[key];
-    if (propSchema) validate(propSchema, v, joinPath(path, key), issues);
-    else if (schema.additionalProperties === false) issues.push(`${joinPath(path, key)} is not a recognized field`);
-    else if (typeof schema.additionalProperties === 'object') {
-      validate(schema.additionalProperties, v, joinPath(path, key), issues);
+/** An `allOf` as one object: properties and required fields joined, closed if any part is closed. */
+function mergeAllOf(node: Json): Json {
+  const { allOf, ...rest } = node;
+  const merged: Json = {};
+  for (const part of [rest, ...(allOf as Json[]).map(resolve)]) {
+    for (const [k, v] of Object.entries<Json>(part)) {
+      if (k === 'properties') merged.properties = { ...merged.properties, ...v };
+      else if (k === 'required') merged.required = [...new Set([...(merged.required ?? []), ...v])];
+      else if (k === 'additionalProperties') merged[k] = merged[k] === false ? false : v;
+      else merged[k] = v;
     }
   }
-  if (schema.oneOfRequired) {
-    const satisfied = schema.oneOfRequired.filter((set) => set.every((k) => value[k] !== undefined));
-    if (satisfied.length !== 1) {
-      const options = schema.oneOfRequired.map((set) => set.join(' + ')).join(', ');
-      issues.push(`${path || 'body'} must provide exactly one of: ${options}`);
+  return merged;
+}
+
+/** A schema with its `$ref` (to a component) followed and its `allOf` merged. */
+function resolve(node: Json): Json {
+  let n = node;
+  if (typeof n.$ref === 'string') {
+    const { $ref, ...siblings } = n;
+    n = { ...COMPONENTS.schemas[$ref.replace('#/components/schemas/', '')], ...siblings };
+  }
+  return Array.isArray(n.allOf) ? mergeAllOf(n) : n;
+}
+
+/** `$ref`s point into the components registered under SPEC_ID; the quirks above are read as intended. */
+function adjust(input: Json): Json {
+  if (Array.isArray(input)) return input.map(adjust);
+  if (!input || typeof input !== 'object') return input;
+  const node = Array.isArray(input.allOf) ? mergeAllOf(input) : input;
+  const out: Json = {};
+  for (const [k, v] of Object.entries<Json>(node)) {
+    if (k === '$ref' && typeof v === 'string' && v.startsWith('#/')) out[k] = `${SPEC_ID}${v}`;
+    else if (k === 'properties') out[k] = Object.fromEntries(Object.entries<Json>(v).map(([n, s]) => [n, adjust(s)]));
+    else out[k] = adjust(v);
+  }
+  if (out.additionalProperties === false && (out.oneOf || out.anyOf)) {
+    delete out.additionalProperties;
+    out.unevaluatedProperties = false;
+  }
+  if (out.nullable !== true) return out;
+  delete out.nullable;
+  if (typeof out.type === 'string') {
+    out.type = [out.type, 'null'];
+    if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
+    return out;
+  }
+  return { anyOf: [out, { type: 'null' }] };
+}
+
+let ajvInstance: Ajv2020Type | undefined;
+/**
+ * Ajv is loaded on the first validation, not at start-up (its import is ~45 ms of CPU here, the first compile
+ * ~35 ms, each further operation ~4 ms). The spec is not re-validated against the meta-schema (it is checked data).
+ */
+function ajv(): Ajv2020Type {
+  if (ajvInstance) return ajvInstance;
+  const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020Type };
+  const instance = new Ajv2020({ strict: false, allErrors: true, verbose: true, validateSchema: false });
+  instance.addFormat('uuid', UUID_RE);
+  instance.addFormat('uri', isUri);
+  for (const f of ['binary', 'password', 'int64', 'date-time', 'email']) instance.addFormat(f, true);
+  const components = adjust(structuredClone(COMPONENTS));
+  components.schemas.ProxyCreateRequest.properties.config = { type: 'object' };
+  instance.addSchema({ $id: SPEC_ID, components });
+  ajvInstance = instance;
+  return instance;
+}
+
+const compiled = new Map<string, ValidateFunction>();
+function validator(key: string, schema: () => SpecSchema): ValidateFunction {
+  let fn = compiled.get(key);
+  if (!fn) {
+    fn = ajv().compile(adjust(schema()));
+    compiled.set(key, fn);
+  }
+  return fn;
+}
+
+/** The spec's request side of one operation. */
+export function operationSpec(operationId: string): SpecOperation {
+  const op = OPERATIONS[operationId];
+  if (!op) throw new Error(`operation ${operationId} is not in the spec`);
+  return op;
+}
+
+/** A component schema's enum, e.g. the computer action types. */
+export function componentEnum(schema: string, property: string): string[] {
+  return (COMPONENTS.schemas[schema] as Json)?.properties?.[property]?.enum ?? [];
+}
+
+function joinPath(base: string, key: string): string {
+  if (/^\d+$/.test(key)) return `${base}[${key}]`;
+  return base ? `${base}.${key}` : key;
+}
+
+function fieldOf(base: string, instancePath: string): string {
+  let out = base;
+  for (const seg of instancePath.split('/').slice(1)) out = joinPath(out, seg.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return out;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean',
+  array: 'an array',
+  object: 'an object',
+  null: 'null',
+};
+
+const FORMAT_WORDS: Record<string, string> = { uuid: 'a UUID', uri: 'an absolute URI' };
+
+function describeError(e: ErrorObject, base: string): string {
+  const at = fieldOf(base, e.instancePath);
+  const name = at || 'value';
+  const p = e.params as Json;
+  switch (e.keyword) {
+    case 'required':
+      return `${joinPath(at, p.missingProperty)} is required`;
+    case 'additionalProperties':
+      return `${joinPath(at, p.additionalProperty)} is not a recognized field`;
+    case 'unevaluatedProperties':
+      return `${joinPath(at, p.unevaluatedProperty)} is not a recognized field`;
+    case 'type': {
+      const types = String(p.type).split(',');
+      return `${name} must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`;
     }
+    case 'enum':
+      return `${name} must be one of: ${(p.allowedValues as unknown[]).join(', ')}`;
+    case 'const':
+      return `${name} must be ${JSON.stringify(p.allowedValue)}`;
+    case 'pattern':
+      return `${name} must match pattern ${p.pattern}`;
+    case 'format':
+      return `${name} must be ${FORMAT_WORDS[p.format] ?? `a valid ${p.format}`}`;
+    case 'minLength':
+      return `${name} must be at least ${p.limit} character(s) long`;
+    case 'maxLength':
+      return `${name} must be at most ${p.limit} character(s) long`;
+    case 'minimum':
+      return `${name} must be >= ${p.limit}`;
+    case 'maximum':
+      return `${name} must be <= ${p.limit}`;
+    case 'minItems':
+      return `${name} must contain at least ${p.limit} item(s)`;
+    case 'maxItems':
+      return `${name} must contain at most ${p.limit} item(s)`;
+    case 'oneOf': {
+      const branches = e.schema as Json[];
+      if (branches.every((b) => Array.isArray(b.required))) {
+        const options = branches.map((b) => (b.required as string[]).join(' + ')).join(', ');
+        return `${at || 'body'} must provide exactly one of: ${options}`;
+      }
+      return `${name} must match exactly one of its ${branches.length} allowed forms`;
+    }
+    default:
+      return `${name} ${e.message ?? `fails ${e.keyword}`}`;
   }
 }
 
-/** Throws a 400 naming every invalid field. */
-export function assertValid(schema: Schema, value: unknown, what: string, path = ''): void {
-  const issues = validate(schema, value, path);
-  if (issues.length === 0) return;
+/**
+ * One message per problem. A `oneOf` is reported as one message, plus whatever its branches found wrong below the
+ * object itself (a wrong type of a branch's field); a branch's missing fields are the oneOf message. The null
+ * branch of a nullable field and the `anyOf` wrapping it say nothing a reader needs.
+ */
+function messages(errors: readonly ErrorObject[], base: string): string[] {
+  const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
+  const out: string[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'anyOf' || (e.keyword === 'type' && String((e.params as Json).type) === 'null')) continue;
+    const inOneOf = oneOfs.some(
+      (o) => o !== e && o.instancePath === e.instancePath && e.schemaPath.startsWith(`${o.schemaPath}/`),
+    );
+    if (inOneOf && e.keyword === 'required') continue;
+    const message = describeError(e, base);
+    if (!out.includes(message)) out.push(message);
+  }
+  return out;
+}
+
+function check(fn: ValidateFunction, value: unknown, what: string, base: string): void {
+  if (fn(value)) return;
+  const issues = messages(fn.errors ?? [], base);
   const details: ErrorDetail[] = issues.map((message) => ({ code: 'invalid_input', message }));
   throw badRequest(`invalid ${what}: ${issues.join('; ')}`, details);
 }
 
-/** Parses one query/path parameter string according to its schema; returns the typed value or throws 400. */
-export function coerceParam(name: string, schema: Schema, raw: string): unknown {
-  let value: unknown = raw;
-  if (schema.type === 'integer') {
+/** Throws a 400 naming every invalid field of an operation's JSON request body. */
+export function assertValidBody(operationId: string, body: unknown): void {
+  const fn = validator(`body:${operationId}`, () => operationSpec(operationId).body?.schema ?? {});
+  check(fn, body, 'request body', '');
+}
+
+/** Throws a 400 naming every invalid field of `value`, checked against a component schema of the spec. */
+export function assertValidComponent(schema: string, value: unknown, field: string): void {
+  if (!COMPONENTS.schemas[schema]) throw new Error(`schema ${schema} is not in the request spec`);
+  const fn = validator(`component:${schema}`, () => ({ $ref: `#/components/schemas/${schema}` }));
+  check(fn, value, 'request body', field);
+}
+
+/** A query or path parameter string as the type its schema declares, or a 400. */
+function coerce(name: string, schema: Json, raw: string): unknown {
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (type === 'integer') {
     if (!/^-?\d+$/.test(raw.trim())) throw badRequest(`invalid query parameter: ${name} must be an integer`);
-    value = Number.parseInt(raw, 10);
-  } else if (schema.type === 'number') {
+    return Number.parseInt(raw, 10);
+  }
+  if (type === 'number') {
     const n = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(n)) throw badRequest(`invalid query parameter: ${name} must be a number`);
-    value = n;
-  } else if (schema.type === 'boolean') {
-    if (raw !== 'true' && raw !== 'false') throw badRequest(`invalid query parameter: ${name} must be true or false`);
-    value = raw === 'true';
+    return n;
   }
-  assertValid({ ...schema, nullable: false }, value, 'parameter', name);
-  return value;
+  if (type === 'boolean') {
+    if (raw !== 'true' && raw !== 'false') throw badRequest(`invalid query parameter: ${name} must be true or false`);
+    return raw === 'true';
+  }
+  return raw;
+}
+
+/**
+ * Checks an operation's path parameters and reads its query parameters: present ones coerced to their declared
+ * types and validated, missing required ones a 400. Undeclared query parameters are ignored.
+ */
+export function readParameters(
+  operationId: string,
+  pathParams: Record<string, string>,
+  search: URLSearchParams,
+): Record<string, unknown> {
+  const op = operationSpec(operationId);
+  const values: Record<string, unknown> = {};
+  for (const p of op.parameters) {
+    if (p.in === 'path') {
+      values[p.name] = pathParams[p.name] ?? '';
+      continue;
+    }
+    const raw = search.get(p.name);
+    if (raw === null) {
+      if (p.required) throw badRequest(`missing required query parameter: ${p.name}`);
+      continue;
+    }
+    values[p.name] = coerce(p.name, p.schema, raw);
+  }
+  const fn = validator(`params:${operationId}`, () => ({
+    type: 'object',
+    properties: Object.fromEntries(op.parameters.map((p) => [p.name, p.schema])),
+  }));
+  check(fn, values, 'parameter', '');
+  const query: Record<string, unknown> = {};
+  for (const p of op.parameters) if (p.in === 'query' && p.name in values) query[p.name] = values[p.name];
+  return query;
 }
