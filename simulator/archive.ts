@@ -1,4 +1,9 @@
-/** Binary formats the simulator answers with: ustar, zstd (raw blocks) and a minimal MP4 (ISO BMFF). */
+/**
+ * Binary formats the simulator answers with: tar (nanotar), zstd and a minimal MP4 (ISO BMFF), both by hand: Node 20's
+ * zlib has no zstd (22.15 has), npm's zstd compressors are native addons or a large wasm build, and a frame of raw
+ * blocks is a few lines; MP4 libraries (mp4box) are parsers hundreds of KB large for a three-box container.
+ */
+import { createTar } from 'nanotar';
 
 export interface TarEntry {
   name: string;
@@ -7,36 +12,21 @@ export interface TarEntry {
   mtime?: Date;
 }
 
-function octal(value: number, width: number): string {
-  return `${value.toString(8).padStart(width - 1, '0')}\0`;
-}
-
 /** A POSIX ustar archive (regular files only; parent directories are implied). */
 export function tar(entries: readonly TarEntry[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const header = Buffer.alloc(512);
-    const name = Buffer.from(e.name, 'utf8');
-    if (name.length > 100) throw new Error(`tar entry name too long: ${e.name}`);
-    name.copy(header, 0);
-    header.write(octal(e.mode ?? 0o644, 8), 100, 'latin1');
-    header.write(octal(1000, 8), 108, 'latin1');
-    header.write(octal(1000, 8), 116, 'latin1');
-    header.write(octal(e.data.length, 12), 124, 'latin1');
-    header.write(octal(Math.floor((e.mtime ?? new Date()).getTime() / 1000), 12), 136, 'latin1');
-    header.write('        ', 148, 'latin1');
-    header.write('0', 156, 'latin1');
-    header.write('ustar\0', 257, 'latin1');
-    header.write('00', 263, 'latin1');
-    header.write('kernel', 265, 'latin1');
-    header.write('kernel', 297, 'latin1');
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-    blocks.push(header, e.data, Buffer.alloc((512 - (e.data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
+  const archive = createTar(
+    entries.map((e) => ({
+      name: e.name,
+      data: e.data,
+      attrs: {
+        mode: (e.mode ?? 0o644).toString(8),
+        mtime: (e.mtime ?? new Date()).getTime(),
+        user: 'kernel',
+        group: 'kernel',
+      },
+    })),
+  );
+  return Buffer.from(archive.buffer, archive.byteOffset, archive.length);
 }
 
 const ZSTD_MAX_BLOCK = 128 * 1024;

@@ -1,73 +1,48 @@
-/** multipart/form-data parsing, including the array-of-objects field conventions SDKs use. */
+/**
+ * multipart/form-data parsing with @fastify/busboy (the maintained busboy fork: no dependencies, its own types), plus
+ * the array-of-objects field conventions SDKs use. Every part is read as bytes, in the order sent.
+ */
+import { Busboy } from '@fastify/busboy';
 import { badRequest } from './errors.js';
 
 export interface Part {
   name: string;
   filename?: string;
-  contentType?: string;
   data: Buffer;
 }
 
-function boundaryOf(contentType: string | undefined): string {
-  const ct = contentType ?? '';
-  if (!/^multipart\/form-data/i.test(ct)) throw badRequest('Content-Type must be multipart/form-data');
-  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(ct);
-  const boundary = m?.[1] ?? m?.[2];
-  if (!boundary) throw badRequest('multipart Content-Type has no boundary');
-  return boundary;
-}
-
-function dispositionParam(header: string, key: string): string | undefined {
-  const re = new RegExp(`(?:^|;)\\s*${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|([^;]*))`, 'i');
-  const m = re.exec(header);
-  if (!m) return undefined;
-  return m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]?.trim();
-}
-
-export function parseMultipart(contentType: string | undefined, body: Buffer): Part[] {
-  const boundary = boundaryOf(contentType);
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: Part[] = [];
-  let pos = body.indexOf(delimiter);
-  if (pos < 0) throw badRequest('malformed multipart body: boundary not found');
-  for (;;) {
-    pos += delimiter.length;
-    if (body.subarray(pos, pos + 2).toString() === '--') break;
-    // Skip the line break after the delimiter.
-    if (body[pos] === 0x0d) pos++;
-    if (body[pos] === 0x0a) pos++;
-    let headerEnd = body.indexOf('\r\n\r\n', pos);
-    let sepLen = 4;
-    if (headerEnd < 0) {
-      headerEnd = body.indexOf('\n\n', pos);
-      sepLen = 2;
+/** Parses a whole multipart/form-data body; a malformed one is a 400. */
+export function parseMultipart(contentType: string | undefined, body: Buffer): Promise<Part[]> {
+  const type = contentType ?? '';
+  if (!/^multipart\/form-data/i.test(type)) throw badRequest('Content-Type must be multipart/form-data');
+  return new Promise((resolve, reject) => {
+    const fail = (e: unknown) => reject(badRequest(`malformed multipart body: ${(e as Error).message ?? e}`));
+    let parser: InstanceType<typeof Busboy>;
+    try {
+      parser = new Busboy({
+        headers: { 'content-type': type },
+        preservePath: true,
+        isPartAFile: () => true,
+        limits: { fieldNameSize: 64 * 1024, fileSize: body.length, fieldSize: body.length },
+      });
+    } catch (e) {
+      fail(e);
+      return;
     }
-    if (headerEnd < 0) throw badRequest('malformed multipart body: part headers not terminated');
-    const headers = body.subarray(pos, headerEnd).toString('utf8').split(/\r?\n/);
-    const dataStart = headerEnd + sepLen;
-    const next = body.indexOf(delimiter, dataStart);
-    if (next < 0) throw badRequest('malformed multipart body: missing closing boundary');
-    let dataEnd = next;
-    if (body[dataEnd - 1] === 0x0a) dataEnd--;
-    if (body[dataEnd - 1] === 0x0d) dataEnd--;
-    let name: string | undefined;
-    let filename: string | undefined;
-    let partType: string | undefined;
-    for (const line of headers) {
-      const idx = line.indexOf(':');
-      if (idx < 0) continue;
-      const key = line.slice(0, idx).trim().toLowerCase();
-      const value = line.slice(idx + 1).trim();
-      if (key === 'content-disposition') {
-        name = dispositionParam(value, 'name');
-        filename = dispositionParam(value, 'filename');
-      } else if (key === 'content-type') partType = value;
-    }
-    if (name === undefined) throw badRequest('malformed multipart body: part without a name');
-    parts.push({ name, filename, contentType: partType, data: body.subarray(dataStart, dataEnd) });
-    pos = next;
-  }
-  return parts;
+    const parts: Part[] = [];
+    parser.on('file', (name, stream, filename) => {
+      const part: Part = { name, data: Buffer.alloc(0), ...(filename === undefined ? {} : { filename }) };
+      parts.push(part);
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        part.data = Buffer.concat(chunks);
+      });
+    });
+    parser.on('finish', () => resolve(parts));
+    parser.on('error', fail);
+    parser.end(body);
+  });
 }
 
 export const partText = (parts: readonly Part[], name: string): string | undefined =>

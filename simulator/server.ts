@@ -154,7 +154,7 @@ function isJsonContentType(ct: string | undefined): boolean {
   return base === 'application/json' || base.endsWith('+json');
 }
 
-function parseBody(route: Route, req: IncomingMessage, raw: Buffer): unknown {
+async function parseBody(route: Route, req: IncomingMessage, raw: Buffer): Promise<unknown> {
   const spec = operationSpec(route.operationId).body;
   if (!spec) return undefined;
   if (spec.mediaType === 'application/octet-stream') return raw;
@@ -279,7 +279,7 @@ export function createHttpServer(sim: SimContext, routes: readonly Route[], maxR
         path,
         params: match.params,
         query,
-        body: parseBody(route, req, raw),
+        body: await parseBody(route, req, raw),
         raw,
         reset: decision.reset,
       };

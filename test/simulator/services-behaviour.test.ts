@@ -274,7 +274,7 @@ describe('binary formats and multipart', () => {
     expect(archive.length % 512).toBe(0);
   });
 
-  it('multipart: parses parts and pairs array-of-object fields in every SDK style', () => {
+  it('multipart: parses parts and pairs array-of-object fields in every SDK style', async () => {
     const boundary = 'XyZ';
     const part = (name: string, value: string, filename?: string) =>
       `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\n${value}\r\n`;
@@ -286,7 +286,7 @@ describe('binary formats and multipart', () => {
         part('other.0.x', '1') +
         `--${boundary}--\r\n`,
     );
-    const parts = parseMultipart(`multipart/form-data; boundary=${boundary}`, body);
+    const parts = await parseMultipart(`multipart/form-data; boundary=${boundary}`, body);
     expect(parts.map((p) => [p.name, p.filename, p.data.toString()])).toEqual([
       ['files[][file]', 'a.txt', 'one'],
       ['files[][dest_path]', undefined, '/a'],
