@@ -74,6 +74,12 @@ export function requestSpec(spec: Json): { operations: Json; components: Json } 
   return { operations, components };
 }
 
+/** An object literal with one entry per line: a spec change shows as the lines of the entries it touches. */
+function oneEntryPerLine(record: Json): string {
+  const lines = Object.entries<Json>(record).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)},`);
+  return `{\n${lines.join('\n')}\n}`;
+}
+
 function render(spec: Json): string {
   const { operations, components } = requestSpec(spec);
   return [
@@ -85,9 +91,9 @@ function render(spec: Json): string {
     'export interface SpecBody { mediaType: string; required: boolean; schema: SpecSchema }',
     'export interface SpecOperation { method: string; path: string; parameters: SpecParameter[]; body?: SpecBody }',
     '',
-    'export const OPERATIONS: Record<string, SpecOperation> = ' + JSON.stringify(operations, null, 2) + ';',
+    `export const OPERATIONS: Record<string, SpecOperation> = ${oneEntryPerLine(operations)};`,
     '',
-    'export const COMPONENTS: { schemas: Record<string, SpecSchema> } = ' + JSON.stringify(components, null, 2) + ';',
+    `export const COMPONENTS: { schemas: Record<string, SpecSchema> } = { schemas: ${oneEntryPerLine(components.schemas)} };`,
     '',
   ].join('\n');
 }
