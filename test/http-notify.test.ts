@@ -6,17 +6,9 @@
 import type { Client as ModernClient } from '@modelcontextprotocol/client';
 import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../simulator/index.js';
-import {
-  connectHttp,
-  type HttpServerProcess,
-  INITIALIZE,
-  keyRouter,
-  legacyPost,
-  messages,
-  startHttp,
-} from './helpers/http.js';
+import { describe, expect, it } from 'vitest';
+import { usePassthroughAccounts, useSimulatorBehindHttp } from './helpers/fixtures.js';
+import { connectHttp, INITIALIZE, legacyPost, messages, startHttp } from './helpers/http.js';
 import { type McpSession, text } from './helpers/mcp.js';
 
 const TOKEN = 'tok_http_notify_0123456789abcdef';
@@ -40,19 +32,10 @@ async function telemetryBrowser(mcp: McpSession): Promise<string> {
 }
 
 describe('resource update notifications over HTTP', () => {
-  let sim: Simulator;
-  let srv: HttpServerProcess;
-  beforeAll(async () => {
-    sim = await startSimulator({ apiKey: KEY });
-    srv = await startHttp({ env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url, KERNEL_MCP_HTTP_TOKEN: TOKEN } });
-  });
-  afterAll(async () => {
-    await srv?.stop();
-    await sim?.close();
-  });
+  const fixture = useSimulatorBehindHttp({ key: KEY, token: TOKEN });
 
   it('reaches a 2026-07-28 client on its subscriptions/listen stream', async () => {
-    const mcp = await connectHttp('modern', srv.url, { token: TOKEN });
+    const mcp = await connectHttp('modern', fixture.srv.url, { token: TOKEN });
     const client = mcp.client as unknown as ModernClient;
     try {
       const id = await telemetryBrowser(mcp);
@@ -64,7 +47,7 @@ describe('resource update notifications over HTTP', () => {
       }, 'notifications/resources/updated on the listen stream');
       const sub = await client.listen({ resourceSubscriptions: [uri] });
       expect(sub.honoredFilter.resourceSubscriptions).toEqual([uri]);
-      expect(sim.emitTelemetry(id, { type: 'kernel_mcp_test' })).toBeDefined();
+      expect(fixture.sim.emitTelemetry(id, { type: 'kernel_mcp_test' })).toBeDefined();
       expect(await updated).toBe(uri);
       const read = await client.readResource({ uri });
       expect(JSON.stringify(read.contents)).toContain('kernel_mcp_test');
@@ -76,7 +59,7 @@ describe('resource update notifications over HTTP', () => {
   });
 
   it('reaches a 2025-11-25 client on its session GET stream', async () => {
-    const mcp = await connectHttp('legacy', srv.url, { token: TOKEN });
+    const mcp = await connectHttp('legacy', fixture.srv.url, { token: TOKEN });
     const client = mcp.client as unknown as LegacyClient;
     try {
       const id = await telemetryBrowser(mcp);
@@ -87,7 +70,7 @@ describe('resource update notifications over HTTP', () => {
         });
       }, 'notifications/resources/updated on the session stream');
       await client.subscribeResource({ uri });
-      expect(sim.emitTelemetry(id, { type: 'kernel_mcp_test_legacy' })).toBeDefined();
+      expect(fixture.sim.emitTelemetry(id, { type: 'kernel_mcp_test_legacy' })).toBeDefined();
       expect(await updated).toBe(uri);
       const read = await client.readResource({ uri });
       expect(JSON.stringify(read.contents)).toContain('kernel_mcp_test_legacy');
@@ -118,27 +101,18 @@ async function readUntil(res: Response, done: (text: string) => boolean, what: s
 }
 
 describe('legacy GET stream resumption with Last-Event-ID', () => {
-  let sim: Simulator;
-  let srv: HttpServerProcess;
-  beforeAll(async () => {
-    sim = await startSimulator({ apiKey: KEY });
-    srv = await startHttp({ env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url, KERNEL_MCP_HTTP_TOKEN: TOKEN } });
-  });
-  afterAll(async () => {
-    await srv?.stop();
-    await sim?.close();
-  });
+  const fixture = useSimulatorBehindHttp({ key: KEY, token: TOKEN });
 
   it('replays the notifications sent while the stream was down', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
-    const init = await legacyPost(srv.url, INITIALIZE, auth);
+    const init = await legacyPost(fixture.srv.url, INITIALIZE, auth);
     const sid = String(init.headers['mcp-session-id']);
     const session = { ...auth, 'mcp-session-id': sid };
-    expect((await legacyPost(srv.url, { method: 'notifications/initialized' }, session)).status).toBe(202);
+    expect((await legacyPost(fixture.srv.url, { method: 'notifications/initialized' }, session)).status).toBe(202);
     const created = messages(
       (
         await legacyPost(
-          srv.url,
+          fixture.srv.url,
           {
             id: 2,
             method: 'tools/call',
@@ -153,12 +127,12 @@ describe('legacy GET stream resumption with Last-Event-ID', () => {
     const getHeaders = { ...session, accept: 'text/event-stream', 'mcp-protocol-version': '2025-11-25' };
 
     // Stream up: subscribe, get one update, note its event id, then drop the stream.
-    const first = await fetch(srv.url, { headers: getHeaders });
+    const first = await fetch(fixture.srv.url, { headers: getHeaders });
     expect(first.status).toBe(200);
-    expect((await legacyPost(srv.url, { id: 3, method: 'resources/subscribe', params: { uri } }, session)).status).toBe(
-      200,
-    );
-    sim.emitTelemetry(id, { type: 'before_drop' });
+    expect(
+      (await legacyPost(fixture.srv.url, { id: 3, method: 'resources/subscribe', params: { uri } }, session)).status,
+    ).toBe(200);
+    fixture.sim.emitTelemetry(id, { type: 'before_drop' });
     const seen = await readUntil(first, (t) => t.includes('notifications/resources/updated'), 'the first update');
     const lastId = [...seen.matchAll(/^id: (.+)$/gm)].at(-1)?.[1];
     expect(lastId).toBeTruthy();
@@ -166,15 +140,15 @@ describe('legacy GET stream resumption with Last-Event-ID', () => {
 
     // Stream down: a change happens; its notification waits in the session's event store.
     await new Promise((r) => setTimeout(r, 300));
-    sim.emitTelemetry(id, { type: 'during_drop' });
+    fixture.sim.emitTelemetry(id, { type: 'during_drop' });
     await new Promise((r) => setTimeout(r, 1000));
     // No new notification can come after this: whatever the resumed stream carries is a replay.
     expect(
-      (await legacyPost(srv.url, { id: 4, method: 'resources/unsubscribe', params: { uri } }, session)).status,
+      (await legacyPost(fixture.srv.url, { id: 4, method: 'resources/unsubscribe', params: { uri } }, session)).status,
     ).toBe(200);
 
     // Stream back with Last-Event-ID: what was missed is replayed.
-    const resumed = await fetch(srv.url, { headers: { ...getHeaders, 'last-event-id': lastId! } });
+    const resumed = await fetch(fixture.srv.url, { headers: { ...getHeaders, 'last-event-id': lastId! } });
     expect(resumed.status).toBe(200);
     const replay = await readUntil(resumed, (t) => t.includes('notifications/resources/updated'), 'the replay');
     expect(replay).toContain(uri);
@@ -186,26 +160,11 @@ describe('legacy GET stream resumption with Last-Event-ID', () => {
 describe('passthrough: updates stay with the key that caused them', () => {
   const KEY_A = 'sk_notify_alice_0123456789';
   const KEY_B = 'sk_notify_bob_9876543210';
-  let simA: Simulator;
-  let simB: Simulator;
-  let router: Awaited<ReturnType<typeof keyRouter>>;
-  let srv: HttpServerProcess;
-  beforeAll(async () => {
-    simA = await startSimulator({ seed: 1 });
-    simB = await startSimulator({ seed: 2 });
-    router = await keyRouter({ [KEY_A]: simA, [KEY_B]: simB });
-    srv = await startHttp({ args: ['--auth', 'passthrough', '--base-url', router.url] });
-  });
-  afterAll(async () => {
-    await srv?.stop();
-    await router?.close();
-    await simA?.close();
-    await simB?.close();
-  });
+  const accounts = usePassthroughAccounts(KEY_A, KEY_B);
 
   it("never delivers A's update to B, even on the same URI", async () => {
-    const a = await connectHttp('modern', srv.url, { token: KEY_A });
-    const b = await connectHttp('modern', srv.url, { token: KEY_B });
+    const a = await connectHttp('modern', accounts.srv.url, { token: KEY_A });
+    const b = await connectHttp('modern', accounts.srv.url, { token: KEY_B });
     const ca = a.client as unknown as ModernClient;
     const cb = b.client as unknown as ModernClient;
     try {
@@ -227,13 +186,13 @@ describe('passthrough: updates stay with the key that caused them', () => {
         });
       }, 'the update for A');
       const subA = await ca.listen({ resourceSubscriptions: [uri] });
-      expect(simA.emitTelemetry(id, { type: 'only_for_a' })).toBeDefined();
+      expect(accounts.simA.emitTelemetry(id, { type: 'only_for_a' })).toBeDefined();
       expect(await updatedA).toBe(uri);
       // Both streams live in this one process: had B's stream been on A's bus it would have been written already.
       await new Promise((r) => setTimeout(r, 300));
       expect(seenByB).toEqual([]);
-      for (const r of simB.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_B}`);
-      for (const r of simA.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_A}`);
+      for (const r of accounts.simB.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_B}`);
+      for (const r of accounts.simA.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_A}`);
       await subA.close();
       await subB.close();
     } finally {

@@ -6,18 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../simulator/index.js';
-import {
-  closeAll,
-  connectHttp,
-  type HttpServerProcess,
-  INITIALIZE,
-  legacyPost,
-  messages,
-  rawRequest,
-  sessionIdOf,
-  startHttp,
-} from './helpers/http.js';
+import { useSimulatorBehindHttp } from './helpers/fixtures.js';
+import { connectHttp, INITIALIZE, legacyPost, messages, rawRequest, sessionIdOf } from './helpers/http.js';
 import { CLI, ERAS, type McpSession, text } from './helpers/mcp.js';
 
 const TOKEN = 'tok_http_e2e_0123456789abcdef';
@@ -36,23 +26,12 @@ function headOf(url: string, method: string, headers: Record<string, string>, bo
 const KEY = 'sk_http_e2e_server_key_0123456789';
 
 describe('HTTP with a token (both eras)', () => {
-  let sim: Simulator;
-  let srv: HttpServerProcess;
-  beforeAll(async () => {
-    sim = await startSimulator({ apiKey: KEY });
-    srv = await startHttp({
-      args: ['--max-body-bytes', '4096'],
-      env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url, KERNEL_MCP_HTTP_TOKEN: TOKEN },
-    });
-  });
-  afterAll(async () => {
-    await closeAll(srv, sim);
-  });
+  const fixture = useSimulatorBehindHttp({ key: KEY, token: TOKEN, args: ['--max-body-bytes', '4096'] });
 
   describe.each(ERAS)('%s client', (era) => {
     let mcp: McpSession;
     beforeAll(async () => {
-      mcp = await connectHttp(era, srv.url, { token: TOKEN });
+      mcp = await connectHttp(era, fixture.srv.url, { token: TOKEN });
     });
     afterAll(async () => {
       await mcp?.close();
@@ -63,15 +42,15 @@ describe('HTTP with a token (both eras)', () => {
       const names = tools.map((t) => t.name as string);
       expect(names).toContain('browsers_create');
       expect(names).toContain('browsers_list');
-      sim.resetRequests();
+      fixture.sim.resetRequests();
       const created = await mcp.call('browsers_create', { headless: true });
       expect(created.isError, text(created)).toBeFalsy();
       const id = (created.structuredContent as { session_id: string }).session_id;
       const listed = await mcp.call('browsers_list', { limit: 100 });
       const items = (listed.structuredContent as { items: { session_id: string }[] }).items;
       expect(items.map((b) => b.session_id)).toContain(id);
-      expect(sim.requests.length).toBeGreaterThanOrEqual(2);
-      for (const r of sim.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
+      expect(fixture.sim.requests.length).toBeGreaterThanOrEqual(2);
+      for (const r of fixture.sim.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY}`);
     });
 
     it('answers an API error as an isError result', async () => {
@@ -81,44 +60,50 @@ describe('HTTP with a token (both eras)', () => {
     });
 
     it('refuses a client with a wrong token', async () => {
-      await expect(connectHttp(era, srv.url, { token: 'wrong-token-0123456789' })).rejects.toThrow();
+      await expect(connectHttp(era, fixture.srv.url, { token: 'wrong-token-0123456789' })).rejects.toThrow();
     });
   });
 
   it('answers 401 with a Bearer challenge before any MCP processing', async () => {
-    const missing = await legacyPost(srv.url, INITIALIZE);
+    const missing = await legacyPost(fixture.srv.url, INITIALIZE);
     expect(missing.status).toBe(401);
     expect(String(missing.headers['www-authenticate'])).toMatch(/^Bearer realm="kernel-mcp"/);
     expect(missing.headers['mcp-session-id']).toBeUndefined();
 
-    const wrong = await legacyPost(srv.url, INITIALIZE, { authorization: 'Bearer not-the-token-at-all' });
+    const wrong = await legacyPost(fixture.srv.url, INITIALIZE, { authorization: 'Bearer not-the-token-at-all' });
     expect(wrong.status).toBe(401);
     expect(String(wrong.headers['www-authenticate'])).toContain('error="invalid_token"');
 
-    const basic = await legacyPost(srv.url, INITIALIZE, { authorization: `Basic ${TOKEN}` });
+    const basic = await legacyPost(fixture.srv.url, INITIALIZE, { authorization: `Basic ${TOKEN}` });
     expect(basic.status).toBe(401);
 
-    const ok = await legacyPost(srv.url, INITIALIZE, { authorization: `Bearer ${TOKEN}` });
+    const ok = await legacyPost(fixture.srv.url, INITIALIZE, { authorization: `Bearer ${TOKEN}` });
     expect(ok.status).toBe(200);
     expect(ok.headers['mcp-session-id']).toBeTruthy();
   });
 
   it('answers 403 for a foreign Host or Origin, whatever the credentials', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
-    const host = await legacyPost(srv.url, INITIALIZE, { ...auth, host: `evil.example:${srv.port}` });
+    const host = await legacyPost(fixture.srv.url, INITIALIZE, { ...auth, host: `evil.example:${fixture.srv.port}` });
     expect(host.status).toBe(403);
-    const rebound = await legacyPost(srv.url, INITIALIZE, { ...auth, host: `localhost.evil.example:${srv.port}` });
+    const rebound = await legacyPost(fixture.srv.url, INITIALIZE, {
+      ...auth,
+      host: `localhost.evil.example:${fixture.srv.port}`,
+    });
     expect(rebound.status).toBe(403);
-    const otherPort = await legacyPost(srv.url, INITIALIZE, { ...auth, host: `127.0.0.1:${srv.port + 1}` });
+    const otherPort = await legacyPost(fixture.srv.url, INITIALIZE, {
+      ...auth,
+      host: `127.0.0.1:${fixture.srv.port + 1}`,
+    });
     expect(otherPort.status).toBe(403);
-    const origin = await legacyPost(srv.url, INITIALIZE, { ...auth, origin: 'https://evil.example' });
+    const origin = await legacyPost(fixture.srv.url, INITIALIZE, { ...auth, origin: 'https://evil.example' });
     expect(origin.status).toBe(403);
-    const nullOrigin = await legacyPost(srv.url, INITIALIZE, { ...auth, origin: 'null' });
+    const nullOrigin = await legacyPost(fixture.srv.url, INITIALIZE, { ...auth, origin: 'null' });
     expect(nullOrigin.status).toBe(403);
 
-    const local = await legacyPost(srv.url, INITIALIZE, {
+    const local = await legacyPost(fixture.srv.url, INITIALIZE, {
       ...auth,
-      host: `localhost:${srv.port}`,
+      host: `localhost:${fixture.srv.port}`,
       origin: 'http://localhost:5173',
     });
     expect(local.status).toBe(200);
@@ -127,9 +112,9 @@ describe('HTTP with a token (both eras)', () => {
 
   it('refuses a foreign Host or Origin on every method, not only POST', async () => {
     const auth = { authorization: `Bearer ${TOKEN}`, 'mcp-protocol-version': '2025-11-25' };
-    const fresh = async () => sessionIdOf(await legacyPost(srv.url, INITIALIZE, auth));
+    const fresh = async () => sessionIdOf(await legacyPost(fixture.srv.url, INITIALIZE, auth));
     const foreign: Record<string, string>[] = [
-      { host: `evil.example:${srv.port}` },
+      { host: `evil.example:${fixture.srv.port}` },
       { origin: 'https://evil.example' },
       { origin: 'null' },
     ];
@@ -139,7 +124,7 @@ describe('HTTP with a token (both eras)', () => {
         const headers = { ...auth, 'mcp-session-id': sid, accept: 'application/json, text/event-stream', ...bad };
         const body = method === 'POST' ? JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) : undefined;
         const res = await headOf(
-          srv.url,
+          fixture.srv.url,
           method,
           body ? { ...headers, 'content-type': 'application/json' } : headers,
           body,
@@ -147,17 +132,21 @@ describe('HTTP with a token (both eras)', () => {
         expect(res.status, `${method} with ${JSON.stringify(bad)}`).toBe(403);
         expect(res.headers['access-control-allow-origin']).toBeUndefined();
         // The refused request did nothing: the session is still there.
-        const still = await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { ...auth, 'mcp-session-id': sid });
+        const still = await legacyPost(
+          fixture.srv.url,
+          { id: 3, method: 'tools/list' },
+          { ...auth, 'mcp-session-id': sid },
+        );
         expect(still.status, `${method} with ${JSON.stringify(bad)} ended the session`).toBe(200);
       }
     }
     // The same requests from home are served: DELETE ends the session, OPTIONS answers the preflight.
     const sid = await fresh();
     const home = { ...auth, 'mcp-session-id': sid, origin: 'http://localhost:5173' };
-    expect((await rawRequest(srv.url, { method: 'OPTIONS', headers: home })).status).toBe(204);
-    expect((await rawRequest(srv.url, { method: 'DELETE', headers: home })).status).toBe(200);
+    expect((await rawRequest(fixture.srv.url, { method: 'OPTIONS', headers: home })).status).toBe(204);
+    expect((await rawRequest(fixture.srv.url, { method: 'DELETE', headers: home })).status).toBe(200);
     expect(
-      (await legacyPost(srv.url, { id: 4, method: 'tools/list' }, { ...auth, 'mcp-session-id': sid })).status,
+      (await legacyPost(fixture.srv.url, { id: 4, method: 'tools/list' }, { ...auth, 'mcp-session-id': sid })).status,
     ).toBe(404);
   });
 
@@ -172,37 +161,41 @@ describe('HTTP with a token (both eras)', () => {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     };
-    const declared = await rawRequest(srv.url, { method: 'POST', headers, body: big });
+    const declared = await rawRequest(fixture.srv.url, { method: 'POST', headers, body: big });
     expect(declared.status).toBe(413);
-    const chunked = await rawRequest(srv.url, {
+    const chunked = await rawRequest(fixture.srv.url, {
       method: 'POST',
       headers: { ...headers, 'transfer-encoding': 'chunked' },
       body: big,
     });
     expect(chunked.status).toBe(413);
     // The server is still fine afterwards.
-    const ok = await legacyPost(srv.url, INITIALIZE, { authorization: `Bearer ${TOKEN}` });
+    const ok = await legacyPost(fixture.srv.url, INITIALIZE, { authorization: `Bearer ${TOKEN}` });
     expect(ok.status).toBe(200);
   });
 
   it('ends a legacy session on DELETE: its id is gone afterwards', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
-    const init = await legacyPost(srv.url, INITIALIZE, auth);
+    const init = await legacyPost(fixture.srv.url, INITIALIZE, auth);
     const sid = sessionIdOf(init);
-    const list = await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { ...auth, 'mcp-session-id': sid });
+    const list = await legacyPost(fixture.srv.url, { id: 2, method: 'tools/list' }, { ...auth, 'mcp-session-id': sid });
     expect(list.status).toBe(200);
     expect(messages(list.body)[0]).toHaveProperty('result.tools');
 
-    const del = await rawRequest(srv.url, {
+    const del = await rawRequest(fixture.srv.url, {
       method: 'DELETE',
       headers: { ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
     });
     expect(del.status).toBe(200);
-    const after = await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { ...auth, 'mcp-session-id': sid });
+    const after = await legacyPost(
+      fixture.srv.url,
+      { id: 3, method: 'tools/list' },
+      { ...auth, 'mcp-session-id': sid },
+    );
     expect(after.status).toBe(404);
     expect(messages(after.body)[0]).toMatchObject({ error: { code: -32001 } });
     const unknown = await legacyPost(
-      srv.url,
+      fixture.srv.url,
       { id: 4, method: 'tools/list' },
       { ...auth, 'mcp-session-id': '00000000-0000-4000-8000-000000000000' },
     );
@@ -210,9 +203,9 @@ describe('HTTP with a token (both eras)', () => {
   });
 
   it('prints the URL and client configs, never the token or the key', () => {
-    const err = srv.stderr();
-    expect(err).toContain(`MCP endpoint: ${srv.url}`);
-    expect(err).toContain(`claude mcp add --transport http kernel ${srv.url}`);
+    const err = fixture.srv.stderr();
+    expect(err).toContain(`MCP endpoint: ${fixture.srv.url}`);
+    expect(err).toContain(`claude mcp add --transport http kernel ${fixture.srv.url}`);
     expect(err).toContain('Authorization: Bearer $KERNEL_MCP_HTTP_TOKEN');
     expect(err).toContain('mcp-remote');
     expect(err).toContain('$' + '{env:KERNEL_MCP_HTTP_TOKEN}');

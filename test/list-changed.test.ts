@@ -12,7 +12,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator/index.js';
-import { closeAll, connectHttp, type HttpServerProcess, keyRouter, startHttp } from './helpers/http.js';
+import { usePassthroughAccounts } from './helpers/fixtures.js';
+import { closeAll, connectHttp, type HttpServerProcess, startHttp } from './helpers/http.js';
 import { connectStdio, type Era, type McpSession, text } from './helpers/mcp.js';
 
 type Wire = 'stdio' | 'http';
@@ -200,25 +201,15 @@ describe.each(CASES)('change notifications reach a %s client over %s', (era, wir
 describe('passthrough HTTP: a key hears only its own changes', () => {
   const KEY_A = 'sk_list_changed_alice_0123456789';
   const KEY_B = 'sk_list_changed_bob_9876543210';
-  let simA: Simulator;
-  let simB: Simulator;
-  let router: Awaited<ReturnType<typeof keyRouter>>;
-  let srv: HttpServerProcess;
-  beforeAll(async () => {
-    simA = await startSimulator({ seed: 1 });
-    simB = await startSimulator({ seed: 2 });
-    router = await keyRouter({ [KEY_A]: simA, [KEY_B]: simB });
-    srv = await startHttp({ args: ['--auth', 'passthrough', '--base-url', router.url] });
-  });
-  afterAll(() => closeAll(srv, router, simA, simB));
+  const accounts = usePassthroughAccounts(KEY_A, KEY_B);
 
   it("announces A's browser to A's clients of both eras, and none of it to B's", async () => {
     const clients: Watcher[] = [];
     try {
-      const aModern = await connect('modern', 'http', { url: srv.url, key: KEY_A });
-      const aLegacy = await connect('legacy', 'http', { url: srv.url, key: KEY_A });
-      const bModern = await connect('modern', 'http', { url: srv.url, key: KEY_B });
-      const bLegacy = await connect('legacy', 'http', { url: srv.url, key: KEY_B });
+      const aModern = await connect('modern', 'http', { url: accounts.srv.url, key: KEY_A });
+      const aLegacy = await connect('legacy', 'http', { url: accounts.srv.url, key: KEY_A });
+      const bModern = await connect('modern', 'http', { url: accounts.srv.url, key: KEY_B });
+      const bLegacy = await connect('legacy', 'http', { url: accounts.srv.url, key: KEY_B });
       clients.push(aModern, aLegacy, bModern, bLegacy);
 
       // A's change, made by A's modern client: both of A's clients hear it.
@@ -233,8 +224,8 @@ describe('passthrough HTTP: a key hears only its own changes', () => {
       await Promise.all(heardByB);
       expect(bModern.heard.events).toEqual(['list_changed']);
       expect(bLegacy.heard.events).toEqual(['list_changed']);
-      for (const r of simB.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_B}`);
-      for (const r of simA.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_A}`);
+      for (const r of accounts.simB.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_B}`);
+      for (const r of accounts.simA.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_A}`);
     } finally {
       for (const c of clients) await c.close().catch(() => {});
     }

@@ -12,6 +12,7 @@ import type { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/in
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator/index.js';
+import { useSimulatorBehindStdio } from './helpers/fixtures.js';
 import { connectStdio, ERAS, type Era, type McpSession, type ToolResult, text } from './helpers/mcp.js';
 import { until } from './hub-fixtures.js';
 
@@ -146,32 +147,22 @@ async function subscribe(mcp: McpSession, uri: string): Promise<Updates> {
 }
 
 describe.each(ERAS)('streams over stdio (%s client)', (era) => {
-  let sim: Simulator;
-  let mcp: McpSession;
-
-  beforeAll(async () => {
-    sim = await startSimulator({ apiKey: KEY });
-    mcp = await connect(era, sim);
-  });
-  afterAll(async () => {
-    await mcp?.close();
-    await sim?.close();
-  });
+  const f = useSimulatorBehindStdio(era, { key: KEY, args: ['--toolsets', 'default,telemetry'] });
 
   it('a stream tool returns events and a cursor; the next call returns exactly the following events', async () => {
-    const id = await quietBrowser(sim);
-    const emitted = emit(sim, id, 6);
+    const id = await quietBrowser(f.sim);
+    const emitted = emit(f.sim, id, 6);
     // Open the stream (a read without a cursor), and wait until all six are buffered.
-    page(await mcp.call('browsers_telemetry_stream', { id, max_events: 1 }));
-    await buffered(mcp, id, emitted.at(-1) ?? 0);
-    const first = page(await mcp.call('browsers_telemetry_stream', { id, max_events: 2 }));
+    page(await f.mcp.call('browsers_telemetry_stream', { id, max_events: 1 }));
+    await buffered(f.mcp, id, emitted.at(-1) ?? 0);
+    const first = page(await f.mcp.call('browsers_telemetry_stream', { id, max_events: 2 }));
     expect(first.events).toHaveLength(2);
     expect(first.cursor).toBe(String(first.events[1]?.seq));
     expect(first.ended).toBe(false);
     // Telemetry keeps its {seq, event} envelope.
     expect(first.events[0]).toMatchObject({ seq: expect.any(Number), event: { type: expect.any(String) } });
     const last = emitted.at(-1) ?? 0;
-    const second = page(await mcp.call('browsers_telemetry_stream', { id, after: first.cursor, max_events: 100 }));
+    const second = page(await f.mcp.call('browsers_telemetry_stream', { id, after: first.cursor, max_events: 100 }));
     expect(seqs(second.events)).toEqual(range(Number(first.cursor) + 1, last));
     expect(second.cursor).toBe(String(last));
     for (const s of emitted) expect([...seqs(first.events), ...seqs(second.events)]).toContain(s);
@@ -180,27 +171,27 @@ describe.each(ERAS)('streams over stdio (%s client)', (era) => {
   });
 
   it('honours max_events and max_seconds', async () => {
-    const id = await quietBrowser(sim);
-    emit(sim, id, 5);
-    const one = page(await mcp.call('browsers_telemetry_stream', { id, max_events: 1 }));
+    const id = await quietBrowser(f.sim);
+    emit(f.sim, id, 5);
+    const one = page(await f.mcp.call('browsers_telemetry_stream', { id, max_events: 1 }));
     expect(one.events).toHaveLength(1);
-    const last = lastSeqOf(sim, id);
-    await buffered(mcp, id, last);
-    const empty = page(await mcp.call('browsers_telemetry_stream', { id, after: String(last), max_seconds: 1 }));
+    const last = lastSeqOf(f.sim, id);
+    await buffered(f.mcp, id, last);
+    const empty = page(await f.mcp.call('browsers_telemetry_stream', { id, after: String(last), max_seconds: 1 }));
     expect(empty.events).toEqual([]);
     expect(empty.cursor).toBe(String(last));
     expect(empty.ended).toBe(false);
     expect(empty.note).toMatch(/No new events within 1s/);
     // The ceiling is 60 s: more is refused before anything is sent.
-    const tooLong = await mcp.call('browsers_telemetry_stream', { id, max_seconds: 61 });
+    const tooLong = await f.mcp.call('browsers_telemetry_stream', { id, max_seconds: 61 });
     expect(tooLong.isError).toBe(true);
   });
 
   it('reports progress while waiting, and returns the event that ends the wait', async () => {
-    const id = await quietBrowser(sim);
-    const last = lastSeqOf(sim, id);
+    const id = await quietBrowser(f.sim);
+    const last = lastSeqOf(f.sim, id);
     const progress: number[] = [];
-    const pending = mcp.call(
+    const pending = f.mcp.call(
       'browsers_telemetry_stream',
       { id, after: String(last), max_seconds: 30 },
       {
@@ -210,14 +201,14 @@ describe.each(ERAS)('streams over stdio (%s client)', (era) => {
       },
     );
     await until(() => progress.length >= 2, 'two progress notifications');
-    const [seq] = emit(sim, id, 1);
+    const [seq] = emit(f.sim, id, 1);
     const p = page(await pending);
     expect(seqs(p.events)).toEqual([seq]);
     expect(progress[1]).toBeGreaterThan(progress[0] ?? 0);
   });
 
   it('lists the stream resource templates, with title, description and MIME type', async () => {
-    const listed = (await mcp.client.listResourceTemplates()).resourceTemplates;
+    const listed = (await f.mcp.client.listResourceTemplates()).resourceTemplates;
     // The skills' skill:// template is tested with the skills (skills-e2e).
     const resourceTemplates = listed.filter((t) => !String(t.uriTemplate).startsWith('skill://'));
     expect(listed.length - resourceTemplates.length).toBe(1);
@@ -241,12 +232,12 @@ describe.each(ERAS)('streams over stdio (%s client)', (era) => {
   });
 
   it('lists live browsers as telemetry resources and completes their ids', async () => {
-    const id = await quietBrowser(sim);
-    const { resources } = await mcp.client.listResources();
+    const id = await quietBrowser(f.sim);
+    const { resources } = await f.mcp.client.listResources();
     const uri = `kernel://browsers/${id}/telemetry`;
     expect(resources.map((r) => r.uri)).toContain(uri);
     expect(resources.find((r) => r.uri === uri)).toMatchObject({ mimeType: 'application/x-ndjson' });
-    const client = mcp.client as unknown as {
+    const client = f.mcp.client as unknown as {
       complete(p: unknown): Promise<{ completion: { values: string[] } }>;
     };
     const done = await client.complete({
@@ -262,14 +253,14 @@ describe.each(ERAS)('streams over stdio (%s client)', (era) => {
   });
 
   it('reads a telemetry resource as JSON lines of {seq, event}, never cached', async () => {
-    const id = await quietBrowser(sim);
-    const emitted = emit(sim, id, 3);
+    const id = await quietBrowser(f.sim);
+    const emitted = emit(f.sim, id, 3);
     const uri = `kernel://browsers/${id}/telemetry`;
     // The first read opens the stream and waits briefly for a first event.
     let lines: { seq: number; event: { type: string } }[] = [];
     let result: Awaited<ReturnType<McpSession['client']['readResource']>> | undefined;
     await until(async () => {
-      result = await mcp.client.readResource({ uri });
+      result = await f.mcp.client.readResource({ uri });
       const content = result.contents[0] as { text: string };
       lines = content.text
         .split('\n')
@@ -284,41 +275,41 @@ describe.each(ERAS)('streams over stdio (%s client)', (era) => {
     expect(meta).toMatchObject({ cursor: String(emitted.at(-1)), ended: false, dropped: false });
     if (era === 'modern') expect((result as { ttlMs?: number }).ttlMs).toBe(0);
     // `?after=` reads only what follows.
-    const more = emit(sim, id, 2);
-    const next = await readResourceLines(mcp, uri, emitted.at(-1) ?? 0, 2);
+    const more = emit(f.sim, id, 2);
+    const next = await readResourceLines(f.mcp, uri, emitted.at(-1) ?? 0, 2);
     expect(seqs(next)).toEqual(more);
   });
 
   it('subscribes (each era its own way), is told of new events, then reads them', async () => {
-    const id = await quietBrowser(sim);
+    const id = await quietBrowser(f.sim);
     const uri = `kernel://browsers/${id}/telemetry`;
-    const before = lastSeqOf(sim, id);
+    const before = lastSeqOf(f.sim, id);
     // Streams earlier tests opened stay open until they idle out (two minutes): count this one on top of them.
-    const others = sim.openStreams();
-    const updates = await subscribe(mcp, uri);
+    const others = f.sim.openStreams();
+    const updates = await subscribe(f.mcp, uri);
     try {
-      await until(() => sim.openStreams() === others + 1, 'the upstream stream to open');
-      const fresh = emit(sim, id, 3);
+      await until(() => f.sim.openStreams() === others + 1, 'the upstream stream to open');
+      const fresh = emit(f.sim, id, 3);
       await until(() => updates.uris.length > 0, 'an update notification');
       expect(new Set(updates.uris)).toEqual(new Set([uri]));
-      const lines = await readResourceLines(mcp, uri, before, 3);
+      const lines = await readResourceLines(f.mcp, uri, before, 3);
       expect(seqs(lines)).toEqual(fresh);
     } finally {
       await updates.stop();
     }
     // Unsubscribing closes this resource's upstream connection.
-    await until(() => sim.openStreams() === others, 'the upstream stream to close');
+    await until(() => f.sim.openStreams() === others, 'the upstream stream to close');
   });
 
   it('a stream of an unknown browser gives a clear error', async () => {
-    const r = await mcp.call('browsers_telemetry_stream', { id: 'no-such-browser', max_seconds: 5 });
+    const r = await f.mcp.call('browsers_telemetry_stream', { id: 'no-such-browser', max_seconds: 5 });
     expect(r.isError).toBe(true);
     expect(text(r)).toMatch(/Kernel API 404 not_found: .*no-such-browser/);
-    await expect(mcp.client.readResource({ uri: 'kernel://browsers/no-such-browser/telemetry' })).rejects.toThrow(
+    await expect(f.mcp.client.readResource({ uri: 'kernel://browsers/no-such-browser/telemetry' })).rejects.toThrow(
       /404 not_found/,
     );
-    await expect(mcp.client.readResource({ uri: 'kernel://browsers/abc/logs' })).rejects.toThrow(/source/);
-    const client = mcp.client as unknown as { subscribeResource?: (p: unknown) => Promise<unknown> };
+    await expect(f.mcp.client.readResource({ uri: 'kernel://browsers/abc/logs' })).rejects.toThrow(/source/);
+    const client = f.mcp.client as unknown as { subscribeResource?: (p: unknown) => Promise<unknown> };
     if (era === 'legacy') {
       await expect(client.subscribeResource?.({ uri: 'kernel://nowhere/1' })).rejects.toThrow(
         /not a Kernel stream resource/,
@@ -328,62 +319,54 @@ describe.each(ERAS)('streams over stdio (%s client)', (era) => {
 });
 
 describe.each(ERAS)('streams that the simulator cuts every 3 events (%s client)', (era) => {
-  let sim: Simulator;
-  let mcp: McpSession;
-
-  beforeAll(async () => {
-    sim = await startSimulator({ apiKey: KEY });
-    mcp = await connect(era, sim);
-  });
-  afterAll(async () => {
-    await mcp?.close();
-    await sim?.close();
-  });
+  const f = useSimulatorBehindStdio(era, { key: KEY, args: ['--toolsets', 'default,telemetry'] });
 
   it('every event arrives exactly once, in order, through the tool', async () => {
-    const id = await quietBrowser(sim);
-    const start = lastSeqOf(sim, id);
-    sim.setFaults({ cutStreamsAfter: 3 });
+    const id = await quietBrowser(f.sim);
+    const start = lastSeqOf(f.sim, id);
+    f.sim.setFaults({ cutStreamsAfter: 3 });
     try {
       const got: number[] = [];
       const expected: number[] = [];
       let cursor = start;
       // Like an agent: produce, read from the cursor, repeat.
       for (let round = 0; round < 6; round++) {
-        expected.push(...emit(sim, id, 2));
-        const events = await readAll(mcp, id, cursor, 2);
+        expected.push(...emit(f.sim, id, 2));
+        const events = await readAll(f.mcp, id, cursor, 2);
         got.push(...seqs(events));
         cursor = got.at(-1) ?? cursor;
       }
       expect(got).toEqual(expected);
-      const resumes = sim.requests.filter((r) => r.path === `/browsers/${id}/telemetry` && r.headers['last-event-id']);
+      const resumes = f.sim.requests.filter(
+        (r) => r.path === `/browsers/${id}/telemetry` && r.headers['last-event-id'],
+      );
       expect(resumes.length).toBeGreaterThanOrEqual(2);
     } finally {
-      sim.setFaults({});
+      f.sim.setFaults({});
     }
   });
 
   it('every event arrives exactly once, in order, through a subscribed resource', async () => {
-    const id = await quietBrowser(sim);
+    const id = await quietBrowser(f.sim);
     const uri = `kernel://browsers/${id}/telemetry`;
-    const start = lastSeqOf(sim, id);
-    sim.setFaults({ cutStreamsAfter: 3 });
-    const updates = await subscribe(mcp, uri);
+    const start = lastSeqOf(f.sim, id);
+    f.sim.setFaults({ cutStreamsAfter: 3 });
+    const updates = await subscribe(f.mcp, uri);
     try {
       const got: number[] = [];
       const expected: number[] = [];
       let cursor = start;
       for (let round = 0; round < 6; round++) {
         const seen = updates.uris.length;
-        expected.push(...emit(sim, id, 2));
+        expected.push(...emit(f.sim, id, 2));
         await until(() => updates.uris.length > seen, 'an update notification');
-        const lines = await readResourceLines(mcp, uri, cursor, 2);
+        const lines = await readResourceLines(f.mcp, uri, cursor, 2);
         got.push(...seqs(lines));
         cursor = got.at(-1) ?? cursor;
       }
       expect(got).toEqual(expected);
     } finally {
-      sim.setFaults({});
+      f.sim.setFaults({});
       await updates.stop();
     }
   });

@@ -227,3 +227,5 @@ export function sessionIdOf(res: { headers: Record<string, string | string[] | u
   if (typeof id !== 'string' || !id) throw new Error('no mcp-session-id in the answer');
   return id;
 }
+
+export type KeyRouter = Awaited<ReturnType<typeof keyRouter>>;

@@ -224,6 +224,24 @@ async function check(
   expect(sent, `${what}: a refusal sends no request`).toEqual([]);
 }
 
+/** A tool and either random arguments or valid ones changed by one of `mutations` (`none` leaves them valid). */
+function randomOrNearValidCall(mutations: readonly (Mutation | 'none')[]) {
+  return fc.constantFrom(...DEFS.map((d) => d.name)).chain((name) => {
+    const schema = published.get(name)!;
+    return fc.tuple(
+      fc.constant(name),
+      fc.oneof(
+        randomArgs(Object.keys(schema.properties ?? {})),
+        fc
+          .tuple(validArgs(forGeneration(schema)), fc.constantFrom(...mutations), fc.nat())
+          .map(([v, m, p]) =>
+            m === 'none' ? (v as Record<string, unknown>) : mutate(schema, v as Record<string, unknown>, m, p).args,
+          ),
+      ),
+    );
+  });
+}
+
 describe('fuzz in process (createMcpHandler)', () => {
   it('lists every tool with a JSON Schema ajv can compile', () => {
     expect(published.size).toBe(DEFS.length);
@@ -272,22 +290,9 @@ describe('fuzz in process (createMcpHandler)', () => {
   });
 
   it('random and near-valid arguments (2025-11-25 client)', async () => {
-    const names = DEFS.map((d) => d.name);
     await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...names).chain((name) => {
-          const schema = published.get(name)!;
-          return fc.tuple(
-            fc.constant(name),
-            fc.oneof(
-              randomArgs(Object.keys(schema.properties ?? {})),
-              fc
-                .tuple(validArgs(forGeneration(schema)), fc.constantFrom(...MUTATIONS), fc.nat())
-                .map(([v, m, p]) => mutate(schema, v as Record<string, unknown>, m, p).args),
-            ),
-          );
-        }),
-        async ([name, args]) => check(legacy, name, args, '[legacy]', srv.deps.hub),
+      fc.asyncProperty(randomOrNearValidCall(MUTATIONS), async ([name, args]) =>
+        check(legacy, name, args, '[legacy]', srv.deps.hub),
       ),
       { seed: SEED + 2, numRuns: 250, endOnFailure: true },
     );
@@ -330,30 +335,9 @@ describe.each(['modern', 'legacy'] as const)('fuzz over stdio (%s client)', (era
   });
 
   it('answers random and near-valid calls and stays up', async () => {
-    const names = DEFS.map((d) => d.name);
     await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...names).chain((name) => {
-          const schema = published.get(name)!;
-          return fc.tuple(
-            fc.constant(name),
-            fc.oneof(
-              randomArgs(Object.keys(schema.properties ?? {})),
-              fc
-                .tuple(
-                  validArgs(forGeneration(schema)),
-                  fc.constantFrom<Mutation | 'none'>('none', ...MUTATIONS),
-                  fc.nat(),
-                )
-                .map(([v, m, p]) =>
-                  m === 'none'
-                    ? (v as Record<string, unknown>)
-                    : mutate(schema, v as Record<string, unknown>, m, p).args,
-                ),
-            ),
-          );
-        }),
-        async ([name, args]) => check(session, name, withoutLocalPaths(args, published.get(name)!), `[stdio ${era}]`),
+      fc.asyncProperty(randomOrNearValidCall(['none', ...MUTATIONS]), async ([name, args]) =>
+        check(session, name, withoutLocalPaths(args, published.get(name)!), `[stdio ${era}]`),
       ),
       { seed: SEED + (era === 'modern' ? 3 : 4), numRuns: 80, endOnFailure: true },
     );
