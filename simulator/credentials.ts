@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import type { SimContext } from './context.js';
 import { badRequest, conflict, forbidden, notFound } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, page, param } from './http.js';
+import { bodyOf, deleteFrom, json, page, param } from './http.js';
 import { byId, byIdOrName, nameTaken } from './state.js';
 import type { CredentialProviderRecord, CredentialRecord, Json } from './types.js';
 import { compact, nowIso } from './util.js';
@@ -219,10 +219,7 @@ export const CREDENTIAL_ROUTES: Route[] = [
     method: 'DELETE',
     path: '/credentials/{id_or_name}',
     operationId: 'deleteCredentialByIdOrName',
-    handler: (ctx) => {
-      ctx.sim.state.credentials.delete(lookupCredential(ctx).id);
-      return empty(204);
-    },
+    handler: deleteFrom((sim) => sim.state.credentials, lookupCredential),
   },
   {
     method: 'GET',
@@ -299,10 +296,7 @@ export const CREDENTIAL_ROUTES: Route[] = [
     method: 'DELETE',
     path: '/org/credential_providers/{id}',
     operationId: 'deleteCredentialProvidersById',
-    handler: (ctx) => {
-      ctx.sim.state.credentialProviders.delete(lookupProvider(ctx).id);
-      return empty(204);
-    },
+    handler: deleteFrom((sim) => sim.state.credentialProviders, lookupProvider),
   },
   {
     method: 'POST',

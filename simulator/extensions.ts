@@ -3,7 +3,7 @@
 import { requireBrowser } from './browsers.js';
 import { badRequest, conflict } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bytes, empty, json, param } from './http.js';
+import { bytes, deleteFrom, empty, json, param } from './http.js';
 import { indexedParts, type Part, partFile, partText } from './multipart.js';
 import { byIdOrName, nameTaken } from './state.js';
 import { emitTelemetry } from './telemetry.js';
@@ -146,10 +146,7 @@ export const EXTENSION_ROUTES: Route[] = [
     method: 'DELETE',
     path: '/extensions/{id_or_name}',
     operationId: 'deleteExtensionByIdOrName',
-    handler: (ctx) => {
-      ctx.sim.state.extensions.delete(lookup(ctx).id);
-      return empty(204);
-    },
+    handler: deleteFrom((sim) => sim.state.extensions, lookup),
   },
   {
     method: 'POST',

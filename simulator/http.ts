@@ -86,3 +86,11 @@ export function matchesQuery(needle: unknown, ...haystack: (string | undefined |
 
 export const param = (ctx: Ctx, name: string): string => ctx.params[name] ?? '';
 export const bodyOf = <T>(ctx: Ctx): T => ctx.body as T;
+
+/** A DELETE handler: removes the record `find` looks up from the collection `store` picks, and answers 204. */
+export const deleteFrom =
+  <T extends { id: string }>(store: (sim: SimContext) => Map<string, T>, find: (ctx: Ctx) => T) =>
+  (ctx: Ctx): Reply => {
+    store(ctx.sim).delete(find(ctx).id);
+    return empty(204);
+  };

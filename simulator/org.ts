@@ -6,7 +6,7 @@
  */
 import { badRequest, conflict, notFound } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, empty, json, matchesQuery, page, param } from './http.js';
+import { bodyOf, deleteFrom, empty, json, matchesQuery, page, param } from './http.js';
 import { byId } from './state.js';
 import type { ApiKeyRecord, Json, ProjectLimits, ProjectRecord } from './types.js';
 import { nowIso } from './util.js';
@@ -217,9 +217,6 @@ export const ORG_ROUTES: Route[] = [
     method: 'DELETE',
     path: '/org/api_keys/{id}',
     operationId: 'deleteApiKeysById',
-    handler: (ctx) => {
-      ctx.sim.state.apiKeys.delete(lookupKey(ctx).id);
-      return empty(204);
-    },
+    handler: deleteFrom((sim) => sim.state.apiKeys, lookupKey),
   },
 ];

@@ -2,7 +2,7 @@
 import { tar, zstdStored } from './archive.js';
 import { conflict } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
-import { bodyOf, bytes, empty, json, matchesQuery, page, param } from './http.js';
+import { bodyOf, bytes, deleteFrom, empty, json, matchesQuery, page, param } from './http.js';
 import { byIdOrName, nameTaken } from './state.js';
 import type { Json, ProfileRecord } from './types.js';
 import { compact, nowIso } from './util.js';
@@ -75,10 +75,7 @@ export const PROFILE_ROUTES: Route[] = [
     method: 'DELETE',
     path: '/profiles/{id_or_name}',
     operationId: 'deleteProfileByIdOrName',
-    handler: (ctx) => {
-      ctx.sim.state.profiles.delete(lookup(ctx).id);
-      return empty(204);
-    },
+    handler: deleteFrom((sim) => sim.state.profiles, lookup),
   },
   {
     method: 'GET',
