@@ -178,17 +178,22 @@ interface Row {
   listChanging?: true;
   inDefaultSet?: boolean;
   stream?: StreamRow;
+  view?: 'browser' | 'login';
   inputCode: string;
 }
 
 /** The policy of one operation as its row carries it (see OperationRow in src/kernel/operation.ts). */
-function policyFields(id: string, toolset: string): Pick<Row, 'secrets' | 'listChanging' | 'inDefaultSet' | 'stream'> {
+function policyFields(
+  id: string,
+  toolset: string,
+): Pick<Row, 'secrets' | 'listChanging' | 'inDefaultSet' | 'stream' | 'view'> {
   const p = OPERATIONS[id] ?? {};
   return {
     ...(p.secrets?.length ? { secrets: p.secrets } : {}),
     ...(p.listChanging ? { listChanging: true as const } : {}),
     ...(DEFAULT_TOOLSETS.includes(toolset) ? { inDefaultSet: !p.notDefault } : {}),
     ...(p.stream ? { stream: streamRow(p.stream) } : {}),
+    ...(p.view ? { view: p.view } : {}),
   };
 }
 

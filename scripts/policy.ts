@@ -122,6 +122,8 @@ export interface OperationPolicy {
   notDefault?: true;
   /** The operation is an event stream shown as a resource. */
   stream?: StreamPolicy;
+  /** The MCP App view (src/apps/) a host shows next to this tool's result: the browser, or a login flow. */
+  view?: 'browser' | 'login';
 }
 
 /** Appended to every stream resource's description. */
@@ -134,7 +136,9 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
     description:
       'Create a cloud browser session. Returns session_id (the `id` every browsers_* tool takes), cdp_ws_url and browser_live_view_url; end it with browsers_delete.',
     listChanging: true,
+    view: 'browser',
   },
+  getBrowsersById: { view: 'browser' },
   deleteBrowsersById: { listChanging: true },
   patchBrowsersById: {
     description: 'Change a running browser session: its proxy, profile, viewport or telemetry.',
@@ -159,6 +163,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
   takeScreenshot: {
     description: 'Capture a screenshot of the browser (or a region of it) as a PNG image.',
     readOnly: true,
+    view: 'browser',
   },
   getMousePosition: { readOnly: true, notDefault: true },
   readClipboard: { readOnly: true },
@@ -284,7 +289,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
   },
 
   // --- Managed auth: starting, answering or deleting a login flow changes the live login flows.
-  postAuthConnectionsLogin: { listChanging: true },
+  postAuthConnectionsLogin: { listChanging: true, view: 'login' },
   postAuthConnectionsSubmit: { secrets: ['fields'], listChanging: true },
   deleteAuthConnectionsById: { listChanging: true },
   postAuthConnectionsExchange: { name: 'auth_connections_exchange', secrets: ['code'] },

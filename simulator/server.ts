@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { SimContext } from './context.js';
 import { ApiError, badRequest } from './errors.js';
 import type { Ctx, Headers, Reply, Route } from './http.js';
+import { serveLiveView } from './live-view.js';
 import { parseMultipart } from './multipart.js';
 import { handleProxyPool } from './proxy-pool.js';
 import { assertValidBody, operationSpec, readParameters } from './validate.js';
@@ -215,6 +216,7 @@ export function createHttpServer(sim: SimContext, routes: readonly Route[], maxR
     });
     if (requests.length > maxRecorded) requests.splice(0, requests.length - Math.floor(maxRecorded * 0.9));
 
+    if (serveLiveView(sim, req, res, url)) return;
     const decision = sim.faults.decide(method, path);
     if (decision.latencyMs > 0) await sim.timers.sleep(decision.latencyMs);
     if (decision.hang) return; // Never answer; the socket is destroyed when the client gives up or on close().

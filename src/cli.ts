@@ -147,7 +147,12 @@ async function main() {
     const sim = await startSimulator({ apiKey, seed: simulatorSeed(config.simulatorSeed) });
     baseUrl = sim.url;
     // The simulator also serves the proxy-pool sessions service.
-    config = { ...config, proxyPoolUrl: config.proxyPoolUrl ?? sim.url };
+    // ... and the live views of its browsers, which the browser view (MCP App) frames.
+    config = {
+      ...config,
+      proxyPoolUrl: config.proxyPoolUrl ?? sim.url,
+      liveViewOrigins: config.liveViewOrigins ?? [new URL(sim.url).origin],
+    };
     closers.push(() => sim.close());
   }
   let selection: ReturnType<typeof selectTools>;

@@ -70,6 +70,10 @@ export const ConfigSchema = z.object({
   sessionIdleMs: int(1000, 86_400_000).default(30 * 60_000),
   maxBodyBytes: int(1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
   maxConcurrentRequests: int(1, 100_000).default(256),
+  /** Serve no MCP App views (ui:// resources, their tool links and app-only tools). */
+  noApps: bool.default(false),
+  /** Origins the browser view may frame (the live view); default Kernel's, or the simulator's with --simulate. */
+  liveViewOrigins: csv.optional(),
   /** Serve no skills (skill:// resources and the Skills extension); prompts stay. */
   noSkills: bool.default(false),
   /** Upstream answers: the largest read into memory, the largest saved to a file, the largest SSE event. */
@@ -143,6 +147,12 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     flag: 'max-concurrent-requests',
     env: 'KERNEL_MCP_MAX_CONCURRENT_REQUESTS',
     help: 'HTTP requests served at once',
+  },
+  noApps: { flag: 'no-apps', env: 'KERNEL_MCP_NO_APPS', boolean: true, help: 'serve no MCP App views' },
+  liveViewOrigins: {
+    flag: 'live-view-origins',
+    env: 'KERNEL_MCP_LIVE_VIEW_ORIGINS',
+    help: 'origins the browser view may frame',
   },
   noSkills: { flag: 'no-skills', env: 'KERNEL_MCP_NO_SKILLS', boolean: true, help: 'serve no skill:// skills' },
   maxAnswerBytes: {

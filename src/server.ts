@@ -6,6 +6,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import type { SkillCatalog } from '@modelcontextprotocol/server/ext/skills';
+import { registerViews } from './apps/views.js';
 import type { Config } from './config.js';
 import type { KernelClient } from './kernel/client.js';
 import type { Logger } from './log.js';
@@ -110,6 +111,7 @@ export function createServer(config: Config, deps: ServerDeps, port: Notificatio
     listChangeAnnouncer(port, deps.logger),
   );
   registerResources(server, config, deps, port);
+  registerViews(server, config);
   registerPrompts(server, deps);
   deps.skills?.attach(server);
   return server;

@@ -572,6 +572,7 @@ export const operations: readonly OperationRow[] = [
     answer: { kind: 'json', mediaType: 'application/json', list: false },
     listChanging: true,
     inDefaultSet: true,
+    view: 'browser',
     input: () =>
       z.strictObject({
         invocation_id: z.string().describe('action invocation ID').optional(),
@@ -705,6 +706,7 @@ export const operations: readonly OperationRow[] = [
     body: { kind: 'none', fields: [], binary: [] },
     answer: { kind: 'json', mediaType: 'application/json', list: false },
     inDefaultSet: true,
+    view: 'browser',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -1103,6 +1105,7 @@ export const operations: readonly OperationRow[] = [
     body: { kind: 'json', mediaType: 'application/json', fields: ['region'], binary: [] },
     answer: { kind: 'binary', mediaType: 'image/png', list: false },
     inDefaultSet: true,
+    view: 'browser',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -3189,6 +3192,7 @@ export const operations: readonly OperationRow[] = [
     body: { kind: 'json', mediaType: 'application/json', fields: ['proxy', 'record_session'], binary: [] },
     answer: { kind: 'json', mediaType: 'application/json', list: false },
     listChanging: true,
+    view: 'login',
     input: () =>
       z.strictObject({
         id: z.string().describe('Auth connection ID'),

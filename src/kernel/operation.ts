@@ -48,6 +48,8 @@ export interface OperationRow {
   inDefaultSet?: boolean;
   /** An event stream shown as a `kernel://` resource. */
   stream?: StreamResourceRow;
+  /** The MCP App view a host shows next to this tool's result (src/apps/). */
+  view?: 'browser' | 'login';
   /** Builds the zod input schema (lazily, so start-up does not pay for 133 schemas). */
   input: () => z.ZodType<Record<string, unknown>>;
 }

@@ -5,6 +5,7 @@
  */
 import type { CallToolResult, McpServer, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { type ViewName, viewMeta } from '../apps/links.js';
 import type { Config } from '../config.js';
 import type { KernelClient } from '../kernel/client.js';
 import type { Logger } from '../log.js';
@@ -41,6 +42,8 @@ export interface ToolDefinition<Args extends Record<string, unknown> = Record<st
   input: () => z.ZodType<Args>;
   handler: (args: Args, ctx: ToolContext) => Promise<CallToolResult>;
   deprecated?: boolean;
+  /** The MCP App view a host shows next to this tool's result (unless --no-apps). */
+  view?: ViewName;
 }
 
 /** Defines a tool; the result is erased to the common type so tools of any argument shape sit in one list. */
@@ -144,6 +147,10 @@ export function publishedAnnotations(a: ToolAnnotations): Partial<ToolAnnotation
  * Registers definitions on a server; a thrown error becomes an `isError` result, never a crash. `after` runs after
  * every successful call (the server uses it to announce resource-list changes).
  */
+function toolMeta(def: ToolDefinition, config: Config): { _meta?: Record<string, unknown> } {
+  return def.view && !config.noApps ? { _meta: viewMeta(def.view) } : {};
+}
+
 export function registerTools(
   server: McpServer,
   defs: readonly ToolDefinition[],
@@ -160,6 +167,7 @@ export function registerTools(
         description: def.description,
         inputSchema: schema,
         annotations: publishedAnnotations(def.annotations),
+        ...toolMeta(def, deps.config),
       },
       async (args: Record<string, unknown>, mcp: ServerContext) => {
         try {

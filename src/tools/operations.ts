@@ -289,6 +289,7 @@ export function operationTool(row: OperationRow): ToolDefinition {
     annotations: row.annotations,
     toolset: row.toolset,
     deprecated: row.deprecated,
+    ...(row.view ? { view: row.view } : {}),
     input: inputFor(row),
     handler: (args, ctx) => callOperation(row, args, ctx),
   });
