@@ -172,8 +172,10 @@ export async function connectFetch(
 export interface StdioOptions {
   args?: string[];
   env: Record<string, string>;
-  /** The script to run instead of the built CLI (the benchmarks' bare SDK server). */
+  /** The script to run instead of the built CLI (the benchmarks' reference server). */
   script?: string;
+  /** The 2026-07-28 client's cap on one incoming message (the SDK's default is 10 MiB). */
+  maxBufferSize?: number;
 }
 
 /** Spawns the built CLI over stdio and connects a client of the given era. */
@@ -183,6 +185,7 @@ export async function connectStdio(era: Era, options: StdioOptions): Promise<Ses
     args: [options.script ?? CLI, ...(options.args ?? [])],
     env: options.env,
     stderr: 'pipe',
+    ...(options.maxBufferSize ? { maxBufferSize: options.maxBufferSize } : {}),
   };
   let stderr = '';
   const onStderr = (d: Buffer) => {

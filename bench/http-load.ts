@@ -1,39 +1,55 @@
 /**
- * HTTP load: 50 concurrent clients x 200 tool calls against `kernel-mcp --transport http` (a child process), once
- * with 2026-07-28 clients and once with 2025-era clients; throughput, p50/p99 latency, errors, and the server's
- * RSS (from /proc/<pid>/status) before and after. Then the leak figures: the server's open sockets and the
- * simulator's open connections and streams once every client has closed.
+ * HTTP load: C concurrent clients × N tool calls each (`browsers_retrieve`, one upstream GET) at 50 × 40, 200 × 10,
+ * 50 × 200 and 200 × 50, with 2026-07-28 and 2025-era clients, against `kernel-mcp --transport http` and against
+ * the reference server over HTTP (each its own process, the simulator a third), taking turns load by load; beside
+ * them the same GETs sent straight with undici at the same concurrency. Throughput counts only answered calls;
+ * every error is counted. Each server's RSS is read before the first load and after the last (once idle).
  */
 import { readdirSync, readlinkSync } from 'node:fs';
+import { Agent, request } from 'undici';
 import { connectHttp, type Era, type Session } from './clients.js';
-import type { HttpServerChild } from './http-server.js';
 import { type Figure, mb, now, round, rssOf, type Stats, sleep, stats } from './lib.js';
+import { type Target, target } from './targets.js';
 
-export interface LoadRound {
-  era: Era;
-  clients: number;
-  callsPerClient: number;
+export const SHAPES: readonly [number, number][] = [
+  [50, 40],
+  [200, 10],
+  [50, 200],
+  [200, 50],
+];
+const ERA_NAME: Record<Era, string> = { modern: '2026-07-28', legacy: '2025-11-25' };
+
+export interface LoadRun {
   calls: number;
   errors: number;
   firstError?: string;
   seconds: number;
+  /** Answered calls per second. */
   throughput: number;
   latency: Stats;
+}
+
+export interface LoadCase {
+  era: Era;
+  clients: number;
+  callsPerClient: number;
+  kernel: LoadRun;
+  reference: LoadRun;
+  undici: LoadRun;
+}
+
+export interface ServerMemory {
   rssBefore: number | undefined;
   rssAfter: number | undefined;
+  socketsBefore: number | undefined;
+  socketsAfter: number | undefined;
 }
 
 export interface LoadResult {
-  rounds: LoadRound[];
-  rssStart: number | undefined;
-  rssEnd: number | undefined;
-  leaks: {
-    serverSocketsBefore: number | undefined;
-    serverSocketsAfter: number | undefined;
-    simulatorConnectionsAfter: number;
-    simulatorStreamsAfter: number;
-    simulatorConnectionsAfterExit?: number;
-  };
+  cases: LoadCase[];
+  kernel: ServerMemory;
+  reference: ServerMemory;
+  simulatorSocketsAfter: number | undefined;
 }
 
 /** Sockets a process holds open (Linux: its fds that point at sockets). */
@@ -52,19 +68,23 @@ export function socketCount(pid: number | undefined): number | undefined {
   }
 }
 
-export interface LoadOptions {
-  server: HttpServerChild;
-  browserId: string;
-  clients?: number;
-  callsPerClient?: number;
-  sim: { openConnections(): number; openStreams(): number };
+export interface LoadServer {
+  url: string;
+  token?: string;
+  pid: number | undefined;
 }
 
-async function round1(o: LoadOptions, era: Era): Promise<LoadRound> {
-  const clients = o.clients ?? 50;
-  const callsPerClient = o.callsPerClient ?? 200;
-  const pid = o.server.child.pid;
-  const rssBefore = rssOf(pid);
+export interface LoadOptions {
+  kernel: LoadServer;
+  reference: LoadServer;
+  simUrl: string;
+  simPid: number | undefined;
+  apiKey: string;
+  browserId: string;
+  shapes?: readonly [number, number][];
+}
+
+async function mcpLoad(server: LoadServer, era: Era, clients: number, perClient: number, id: string) {
   const times: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -74,24 +94,26 @@ async function round1(o: LoadOptions, era: Era): Promise<LoadRound> {
     Array.from({ length: clients }, async () => {
       let s: Session;
       try {
-        s = await connectHttp(era, o.server.url, o.server.token);
+        s = await connectHttp(era, server.url, server.token);
       } catch (err) {
-        errors += callsPerClient;
+        errors += perClient;
         firstError ??= `connect: ${(err as Error).message}`;
         return;
       }
       sessions.push(s);
-      for (let i = 0; i < callsPerClient; i++) {
+      for (let i = 0; i < perClient; i++) {
         const t = now();
         try {
-          const r = await s.call('browsers_retrieve', { id: o.browserId }, { timeout: 60_000 });
+          const r = await s.call('browsers_retrieve', { id }, { timeout: 60_000 });
           if (r.isError) {
             errors++;
             firstError ??= r.content[0]?.text;
+            continue;
           }
         } catch (err) {
           errors++;
           firstError ??= (err as Error).message;
+          continue;
         }
         times.push(now() - t);
       }
@@ -99,18 +121,48 @@ async function round1(o: LoadOptions, era: Era): Promise<LoadRound> {
   );
   const seconds = (now() - started) / 1000;
   await Promise.all(sessions.map((s) => s.close().catch(() => {})));
+  return run(clients * perClient, errors, firstError, seconds, times);
+}
+
+async function undiciLoad(o: LoadOptions, clients: number, perClient: number) {
+  const agent = new Agent({ connections: clients });
+  const times: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = 0; i < perClient; i++) {
+        const t = now();
+        try {
+          const res = await request(`${o.simUrl}/browsers/${encodeURIComponent(o.browserId)}`, {
+            headers: { authorization: `Bearer ${o.apiKey}`, accept: 'application/json' },
+            dispatcher: agent,
+          });
+          const body = await res.body.text();
+          if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+          JSON.parse(body);
+          times.push(now() - t);
+        } catch (err) {
+          errors++;
+          firstError ??= (err as Error).message;
+        }
+      }
+    }),
+  );
+  const seconds = (now() - started) / 1000;
+  await agent.close();
+  return run(clients * perClient, errors, firstError, seconds, times);
+}
+
+function run(calls: number, errors: number, firstError: string | undefined, seconds: number, times: number[]): LoadRun {
   return {
-    era,
-    clients,
-    callsPerClient,
-    calls: clients * callsPerClient,
+    calls,
     errors,
-    ...(firstError ? { firstError } : {}),
+    ...(firstError ? { firstError: firstError.slice(0, 200) } : {}),
     seconds: round(seconds, 2),
-    throughput: round((clients * callsPerClient) / seconds, 0),
+    throughput: round((calls - errors) / seconds, 0),
     latency: stats(times),
-    rssBefore,
-    rssAfter: rssOf(pid),
   };
 }
 
@@ -126,81 +178,90 @@ async function settle(fn: () => number | undefined, target: number, ms: number):
 }
 
 export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
-  const pid = o.server.child.pid;
-  const rssStart = rssOf(pid);
-  const serverSocketsBefore = socketCount(pid);
-  const rounds: LoadRound[] = [];
-  for (const era of ['modern', 'legacy'] as const) rounds.push(await round1(o, era));
-  // Clients closed: their sockets to the server should go (fetch keeps idle ones ~4 s).
-  const serverSocketsAfter = await settle(() => socketCount(pid), serverSocketsBefore ?? 0, 10_000);
-  const simulatorStreamsAfter = o.sim.openStreams();
-  const simulatorConnectionsAfter = o.sim.openConnections();
-  return {
-    rounds,
-    rssStart,
-    rssEnd: rssOf(pid),
-    leaks: { serverSocketsBefore, serverSocketsAfter, simulatorConnectionsAfter, simulatorStreamsAfter },
+  const before = (s: LoadServer) => ({ rssBefore: rssOf(s.pid), socketsBefore: socketCount(s.pid) });
+  const kb = before(o.kernel);
+  const rb = before(o.reference);
+  const cases: LoadCase[] = [];
+  let flip = false;
+  for (const [clients, perClient] of o.shapes ?? SHAPES) {
+    for (const era of ['modern', 'legacy'] as const) {
+      // Take turns: which server goes first alternates from one load to the next.
+      flip = !flip;
+      const order = flip ? (['kernel', 'reference'] as const) : (['reference', 'kernel'] as const);
+      const got: Partial<Record<'kernel' | 'reference', LoadRun>> = {};
+      for (const which of order) got[which] = await mcpLoad(o[which], era, clients, perClient, o.browserId);
+      const undici = await undiciLoad(o, clients, perClient);
+      cases.push({ era, clients, callsPerClient: perClient, kernel: got.kernel!, reference: got.reference!, undici });
+    }
+  }
+  // Every client closed: let sockets and idle timers go, then read memory.
+  const after = async (s: LoadServer, b: { socketsBefore: number | undefined }) => {
+    const socketsAfter = await settle(() => socketCount(s.pid), b.socketsBefore ?? 0, 6000);
+    return { rssAfter: rssOf(s.pid), socketsAfter };
   };
+  const kernel = { ...kb, ...(await after(o.kernel, kb)) };
+  const reference = { ...rb, ...(await after(o.reference, rb)) };
+  return { cases, kernel, reference, simulatorSocketsAfter: socketCount(o.simPid) };
 }
 
-export function httpLoadFigures(r: LoadResult): Figure[] {
-  const out: Figure[] = [];
-  for (const x of r.rounds) {
-    const s = `HTTP load, ${x.era === 'modern' ? '2026-07-28' : '2025-11-25'} clients (${x.clients} x ${x.callsPerClient} calls)`;
+export function loadTargets(r: LoadResult): Target[] {
+  const out: Target[] = [];
+  for (const c of r.cases) {
     out.push(
-      { section: s, name: 'throughput', value: x.throughput, unit: 'calls/s' },
-      {
-        section: s,
-        name: 'latency p50 / p99',
-        value: `${round(x.latency.p50, 2)} / ${round(x.latency.p99, 2)}`,
-        unit: 'ms',
-      },
-      {
-        section: s,
-        name: 'errors',
-        value: x.errors,
-        unit: `of ${x.calls}`,
-        target: '0',
-        met: x.errors === 0,
-        ...(x.firstError ? { note: x.firstError.slice(0, 160) } : {}),
-      },
-      { section: s, name: 'server RSS before / after', value: `${mb(x.rssBefore)} / ${mb(x.rssAfter)}`, unit: 'MB' },
+      target(
+        `HTTP throughput, ${c.clients} × ${c.callsPerClient}, ${ERA_NAME[c.era]}`,
+        c.kernel.throughput,
+        c.reference.throughput,
+        0.9,
+        'at least',
+        {
+          unit: 'calls/s',
+          direct: c.undici.throughput,
+          note: `errors ${c.kernel.errors} / ${c.reference.errors}${c.kernel.firstError ? ` (${c.kernel.firstError.slice(0, 80)})` : ''}`,
+        },
+      ),
+    );
+    // Zero errors is part of the target: a load with any is missed whatever its throughput.
+    if (c.kernel.errors > 0) out[out.length - 1]!.met = false;
+  }
+  const rss = (m: ServerMemory) => (m.rssBefore && m.rssAfter ? m.rssAfter / m.rssBefore : Number.NaN);
+  const k = rss(r.kernel);
+  const t = target('server RSS after the loads ÷ before', k, 1, 1.2, 'at most', {
+    unit: '×',
+    note: `kernel-mcp ${mb(r.kernel.rssBefore)} → ${mb(r.kernel.rssAfter)} MB; reference ${mb(r.reference.rssBefore)} → ${mb(r.reference.rssAfter)} MB`,
+  });
+  out.push(t);
+  return out;
+}
+
+export function loadFigures(r: LoadResult): Figure[] {
+  const out: Figure[] = [];
+  const s = 'HTTP load (calls/s; p50 / p99 ms; errors)';
+  const f = (x: LoadRun) =>
+    `${x.throughput} calls/s; ${round(x.latency.p50, 1)} / ${round(x.latency.p99, 1)} ms; ${x.errors} errors`;
+  for (const c of r.cases) {
+    const w = `${c.clients} × ${c.callsPerClient}, ${ERA_NAME[c.era]}`;
+    out.push(
+      { section: s, name: `${w}: kernel-mcp`, value: f(c.kernel), unit: '' },
+      { section: s, name: `${w}: reference`, value: f(c.reference), unit: '' },
+      { section: s, name: `${w}: direct undici`, value: f(c.undici), unit: '' },
     );
   }
-  const s = 'HTTP load, leaks after every client closed';
-  const l = r.leaks;
-  out.push(
-    {
-      section: s,
-      name: 'server sockets before / after (listening + upstream keep-alive)',
-      value: `${l.serverSocketsBefore ?? 'n/a'} / ${l.serverSocketsAfter ?? 'n/a'}`,
-      unit: '',
-    },
-    {
-      section: s,
-      name: 'simulator stream connections open',
-      value: l.simulatorStreamsAfter,
-      unit: '',
-      target: '0',
-      met: l.simulatorStreamsAfter === 0,
-    },
-    {
-      section: s,
-      name: 'simulator connections open (server idle; upstream keep-alive pool)',
-      value: l.simulatorConnectionsAfter,
-      unit: '',
-    },
-  );
-  if (l.simulatorConnectionsAfterExit !== undefined) {
-    out.push({
-      section: s,
-      name: 'simulator connections open after the server exited',
-      value: l.simulatorConnectionsAfterExit,
-      unit: '',
-      target: '0',
-      met: l.simulatorConnectionsAfterExit === 0,
-    });
+  const m = 'HTTP load: memory and sockets (before the first load / after the last, idle)';
+  for (const [name, x] of [
+    ['kernel-mcp', r.kernel],
+    ['reference', r.reference],
+  ] as const) {
+    out.push(
+      { section: m, name: `${name} RSS`, value: `${mb(x.rssBefore)} / ${mb(x.rssAfter)}`, unit: 'MB' },
+      {
+        section: m,
+        name: `${name} sockets`,
+        value: `${x.socketsBefore ?? 'n/a'} / ${x.socketsAfter ?? 'n/a'}`,
+        unit: '',
+      },
+    );
   }
-  out.push({ section: s, name: 'server RSS at start / end', value: `${mb(r.rssStart)} / ${mb(r.rssEnd)}`, unit: 'MB' });
+  out.push({ section: m, name: 'simulator sockets after', value: r.simulatorSocketsAfter ?? 'n/a', unit: '' });
   return out;
 }

@@ -1,9 +1,7 @@
 /**
- * Starts the built CLI with `--transport http` on a free loopback port, as a child process, and tells whether the
- * HTTP transport works at all (it is built by another issue; until then the benchmarks that need it are skipped).
+ * Starts the built CLI with `--transport http` on a free loopback port, as a child process.
  */
 import type { ChildProcess } from 'node:child_process';
-import { connectHttp } from './clients.js';
 import { CLI, childEnv, freePort, spawnNode, stopChild, waitForPort } from './lib.js';
 
 export interface HttpServerChild {
@@ -54,38 +52,4 @@ export async function startHttpChild(o: StartHttpOptions): Promise<HttpServerChi
     stderr: () => stderr,
     stop: () => stopChild(child, 5000),
   };
-}
-
-/** Starts the HTTP server and makes one call with each era; returns it, or why HTTP is not usable yet. */
-export async function tryHttp(o: StartHttpOptions): Promise<HttpServerChild | { skip: string }> {
-  let server: HttpServerChild;
-  try {
-    server = await startHttpChild(o);
-  } catch (err) {
-    return { skip: `the HTTP transport did not start (${firstLine((err as Error).message)})` };
-  }
-  try {
-    for (const era of ['modern', 'legacy'] as const) {
-      const s = await connectHttp(era, server.url, server.token);
-      try {
-        const r = await s.call('browsers_list', { limit: 1 });
-        if (r.isError) throw new Error(r.content[0]?.text ?? 'isError');
-      } finally {
-        await s.close();
-      }
-    }
-    return server;
-  } catch (err) {
-    await server.stop();
-    return { skip: `the HTTP transport does not answer tool calls yet (${firstLine((err as Error).message)})` };
-  }
-}
-
-function firstLine(s: string): string {
-  return (
-    s
-      .split('\n')
-      .find((l) => l.trim())
-      ?.slice(0, 200) ?? s
-  );
 }

@@ -1,88 +1,92 @@
 /**
- * `npm run bench`: builds, then measures kernel-mcp and prints every figure as a table, writing them (and the raw
- * numbers) to bench/results.json. Nothing here asserts a time: targets are reported as met or missed.
+ * `npm run bench`: builds, then measures kernel-mcp against the reference — a bare SDK v2 server whose tool makes
+ * the same upstream GET with undici and answers it the same way (bench/reference-server.mjs) — in one run, the
+ * variants of each figure taking turns, and prints each target of issue 15 with its ratio and whether it is met.
+ * Everything goes to bench/results.json; a full run also rewrites the README's Performance table between the
+ * `<!-- bench:start -->` and `<!-- bench:end -->` markers. Nothing here asserts a time.
  *
- *   npm run bench                      every benchmark
- *   npm run bench -- --only cold,call  some of: cold, call, load, streams, context
- *   npm run bench -- --quick           fewer runs (a smoke test of the benchmarks themselves)
- *   npm run bench -- --readme          also rewrite the figures in the README's Performance section
+ *   npm run bench                      cold, call, large, load (the targets), then context
+ *   npm run bench -- --only cold,call  some of: cold, call, large, load, streams, context
+ *   npm run bench -- --quick           fewer runs (a smoke test of the benchmarks themselves; README untouched)
+ *   npm run bench -- --no-readme       leave the README alone
  *
- * Everything runs on loopback against the built-in simulator, started here once.
+ * The simulator, the large-answer upstream, kernel-mcp over HTTP and the reference over HTTP each run in their own
+ * process on loopback; the load generator (the clients) is this process.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { type Simulator, startSimulator } from '../simulator/index.js';
-import { coldStart, coldStartFigures } from './cold-start.js';
+import { coldStart, coldStartFigures, coldStartTargets } from './cold-start.js';
 import { context, contextFigures } from './context.js';
-import { httpLoad, httpLoadFigures, type LoadResult } from './http-load.js';
-import { type HttpServerChild, tryHttp } from './http-server.js';
-import {
-  assertBuilt,
-  childEnv,
-  type Figure,
-  killChildren,
-  type Machine,
-  machine,
-  now,
-  ROOT,
-  round,
-  sleep,
-} from './lib.js';
-import { overhead, overheadFigures } from './overhead.js';
+import { httpLoad, loadFigures, loadTargets, SHAPES } from './http-load.js';
+import { type HttpServerChild, startHttpChild } from './http-server.js';
+import { largeAnswers, largeFigures, largeTargets } from './large.js';
+import { assertBuilt, childEnv, type Figure, killChildren, type Machine, machine, now, ROOT, round } from './lib.js';
+import { overhead, overheadFigures, overheadTargets } from './overhead.js';
+import { type Child, startReferenceHttp, startSimulatorProcess, startUpstream } from './procs.js';
 import { type StreamsResult, streamDelivery, streamFigures, streamMemory } from './streams.js';
+import { printTargets, type Target, targetsMarkdown } from './targets.js';
 
-const SECTIONS = ['cold', 'call', 'load', 'streams', 'context'] as const;
+const SECTIONS = ['cold', 'call', 'large', 'load', 'streams', 'context'] as const;
 type Section = (typeof SECTIONS)[number];
+const DEFAULT: Section[] = ['cold', 'call', 'large', 'load', 'context'];
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
-    readme: { type: 'boolean', default: false },
+    'no-readme': { type: 'boolean', default: false },
   },
 });
-const only = new Set<Section>(values.only ? (values.only.split(',').map((s) => s.trim()) as Section[]) : [...SECTIONS]);
+const only = new Set<Section>(values.only ? (values.only.split(',').map((s) => s.trim()) as Section[]) : DEFAULT);
 for (const s of only)
   if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; pick from ${SECTIONS.join(', ')}`);
 const quick = values.quick ?? false;
+const fullRun = !quick && !values.only;
 
 const API_KEY = `sk_bench_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
 const HTTP_TOKEN = `bench-http-token-${Math.random().toString(36).slice(2)}`;
+const out = (s: string) => process.stdout.write(s);
 
-function printTable(figures: Figure[]) {
+function printFigures(figures: Figure[]) {
   let section = '';
   const nameWidth = Math.min(70, Math.max(...figures.map((f) => f.name.length)));
   for (const f of figures) {
     if (f.section !== section) {
       section = f.section;
-      process.stdout.write(`\n${section}\n${'-'.repeat(section.length)}\n`);
+      out(`\n${section}\n${'-'.repeat(Math.min(section.length, 110))}\n`);
     }
     const value = f.value === null ? '-' : `${f.value}${f.unit ? ` ${f.unit}` : ''}`;
-    const target = f.target ? `  [target ${f.target}: ${f.met ? 'met' : 'MISSED'}]` : '';
     const note = f.note ? `  (${f.note})` : '';
-    process.stdout.write(`  ${f.name.padEnd(nameWidth)}  ${value}${target}${note}\n`);
+    out(`  ${f.name.padEnd(nameWidth)}  ${value}${note}\n`);
   }
 }
 
-function markdown(figures: Figure[], m: Machine, date: string, loadAtEnd: number): string {
-  const lines = [
-    `Measured ${date} with \`npm run bench\` on ${m.nproc} × ${m.cpu}, Node ${m.node} (${m.platform}); loopback, built-in simulator; 1-minute load average ${m.loadAtStart} at the start, ${loadAtEnd} at the end.`,
-    '',
-  ];
+function figuresMarkdown(figures: Figure[]): string {
+  const lines: string[] = [];
   let section = '';
   for (const f of figures) {
     if (f.section !== section) {
       section = f.section;
-      lines.push('', `**${section}**`, '', '| Figure | Value | Target |', '| --- | --- | --- |');
+      lines.push('', `**${section}**`, '', '| Figure | Value |', '| --- | --- |');
     }
     const value = f.value === null ? `— ${f.note ?? ''}` : `${f.value}${f.unit ? ` ${f.unit}` : ''}`;
-    const target = f.target ? `${f.target}: ${f.met ? 'met' : '**missed**'}` : '';
-    lines.push(`| ${f.name.replaceAll('|', '\\|')} | ${value.replaceAll('|', '\\|')} | ${target} |`);
+    lines.push(`| ${f.name.replaceAll('|', '\\|')} | ${value.replaceAll('|', '\\|')} |`);
   }
-  return lines.join('\n').replace(/\n{3,}/g, '\n\n');
+  return lines.join('\n');
+}
+
+function markdown(targets: Target[], figures: Figure[], m: Machine, date: string, loadAtEnd: number, secs: number) {
+  return [
+    `Measured ${date} with \`npm run bench\` (${secs} s) on ${m.nproc} × ${m.cpu}, Node ${m.node} (${m.platform}); ` +
+      `loopback; 1-minute load average ${m.loadAtStart} at the start, ${loadAtEnd} at the end. Ratios are ` +
+      'kernel-mcp ÷ the reference server measured in the same run, taking turns.',
+    '',
+    targetsMarkdown(targets),
+    figuresMarkdown(figures),
+  ].join('\n');
 }
 
 function updateReadme(md: string) {
@@ -93,11 +97,28 @@ function updateReadme(md: string) {
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   if (i < 0 || j < i) {
-    process.stdout.write(`README.md has no ${start} ... ${end} markers; not updated.\n`);
+    out(`README.md has no ${start} ... ${end} markers; not updated.\n`);
     return;
   }
   writeFileSync(path, `${text.slice(0, i + start.length)}\n${md}\n${text.slice(j)}`);
-  process.stdout.write('README.md Performance figures updated.\n');
+  out('README.md Performance table updated.\n');
+}
+
+/** A browser session on the simulator for the calls to retrieve. */
+async function createBrowser(simUrl: string): Promise<string> {
+  const agent = new Agent();
+  try {
+    const res = await request(`${simUrl}/browsers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ headless: true, timeout_seconds: 3600 }),
+      dispatcher: agent,
+    });
+    const { session_id } = (await res.body.json()) as { session_id: string };
+    return session_id;
+  } finally {
+    await agent.close();
+  }
 }
 
 async function main() {
@@ -105,16 +126,13 @@ async function main() {
   const started = now();
   const m = await machine();
   const date = new Date().toISOString().slice(0, 10);
-  process.stdout.write(
-    `kernel-mcp benchmarks: ${m.nproc} × ${m.cpu}, Node ${m.node}, ${m.platform}; load average ${m.loadAtStart}\n`,
-  );
+  out(`kernel-mcp benchmarks: ${m.nproc} × ${m.cpu}, Node ${m.node}, ${m.platform}; load average ${m.loadAtStart}\n`);
   if (m.loadAtStart > m.nproc / 2) {
-    process.stdout.write('  note: the machine is busy; every figure below is slower than on a quiet machine.\n');
+    out('  note: the machine is busy: absolute figures are slow; the ratios, measured taking turns, still compare.\n');
   }
 
-  const sim: Simulator = await startSimulator({ apiKey: API_KEY, enforceBrowserTimeouts: false });
-  const stdioEnv = childEnv({ KERNEL_API_KEY: API_KEY, KERNEL_BASE_URL: sim.url, KERNEL_MCP_LOG_LEVEL: 'warn' });
   const figures: Figure[] = [];
+  const targets: Target[] = [];
   const raw: Record<string, unknown> = {};
   const failed = (section: string, err: unknown) => {
     const message = (err as Error).message ?? String(err);
@@ -122,138 +140,144 @@ async function main() {
     figures.push({ section, name: 'benchmark', value: null, unit: '', note: `failed: ${message.slice(0, 200)}` });
     raw[section] = { error: message };
   };
-  const step = (label: string) => process.stdout.write(`… ${label}\n`);
+  const step = (label: string) => out(`… ${label} (${round((now() - started) / 1000, 0)} s)\n`);
+  const attempt = async (name: string, fn: () => Promise<void>) => {
+    step(name);
+    try {
+      await fn();
+    } catch (e) {
+      failed(name, e);
+    }
+  };
 
-  let http: HttpServerChild | { skip: string } | undefined;
+  const children: { stop(): Promise<void> }[] = [];
   try {
+    const sim: Child = await startSimulatorProcess(API_KEY);
+    children.push(sim);
+    const stdioEnv = childEnv({ KERNEL_API_KEY: API_KEY, KERNEL_BASE_URL: sim.url, KERNEL_MCP_LOG_LEVEL: 'warn' });
+    const browserId = await createBrowser(sim.url);
+
     if (only.has('cold')) {
-      step('cold start');
-      try {
-        const r = await coldStart(sim.url, API_KEY, quick ? 5 : 20);
+      await attempt('cold start', async () => {
+        const r = await coldStart(sim.url, API_KEY, quick ? 3 : 15);
         raw.coldStart = r;
+        targets.push(...coldStartTargets(r));
         figures.push(...coldStartFigures(r));
-      } catch (e) {
-        failed('Cold start', e);
-      }
+      });
     }
 
+    let kernelHttp: HttpServerChild | undefined;
+    let referenceHttp: (Child & { port: number }) | undefined;
     if (only.has('call') || only.has('load')) {
-      step('starting the HTTP transport');
-      http = await tryHttp({ baseUrl: sim.url, apiKey: API_KEY, token: HTTP_TOKEN });
-      if ('skip' in http) process.stdout.write(`  HTTP benchmarks skipped: ${http.skip}\n`);
+      kernelHttp = await startHttpChild({ baseUrl: sim.url, apiKey: API_KEY, token: HTTP_TOKEN });
+      children.push(kernelHttp);
+      referenceHttp = await startReferenceHttp(sim.url, API_KEY);
+      children.push(referenceHttp);
     }
 
-    if (only.has('call')) {
-      step('per-call overhead');
-      try {
-        const r = await overhead({
+    if (only.has('call') && kernelHttp && referenceHttp) {
+      const [k, r] = [kernelHttp, referenceHttp];
+      await attempt('per-call latency', async () => {
+        const res = await overhead({
           simUrl: sim.url,
           apiKey: API_KEY,
           stdioEnv,
-          http: http && 'url' in http ? { url: http.url, token: http.token } : { skip: http?.skip ?? 'not started' },
-          calls: quick ? 200 : 2000,
-          warmup: quick ? 20 : 200,
+          kernelHttp: { url: k.url, token: k.token },
+          referenceHttp: { url: r.url },
+          browserId,
+          calls: quick ? 50 : 600,
+          warmup: quick ? 10 : 60,
         });
-        raw.overhead = r;
-        figures.push(...overheadFigures(r));
-      } catch (e) {
-        failed('Per-call latency', e);
-      }
+        raw.perCall = res;
+        targets.push(...overheadTargets(res));
+        figures.push(...overheadFigures(res));
+      });
     }
 
-    if (only.has('load')) {
-      step('HTTP load');
-      if (http && 'url' in http) {
+    if (only.has('large')) {
+      await attempt('large answers', async () => {
+        const upstream = await startUpstream();
+        children.push(upstream);
         try {
-          const agent = new Agent();
-          const created = await request(`${sim.url}/browsers`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ headless: true }),
-            dispatcher: agent,
-          });
-          const { session_id } = (await created.body.json()) as { session_id: string };
-          await agent.close();
-          const r: LoadResult = await httpLoad({
-            server: http,
-            browserId: session_id,
-            clients: 50,
-            callsPerClient: quick ? 20 : 200,
-            sim,
-          });
-          // The server exits: every upstream connection it held must close with it.
-          await http.stop();
-          const deadline = Date.now() + 5000;
-          while (sim.openConnections() > 0 && Date.now() < deadline) await sleep(50);
-          r.leaks.simulatorConnectionsAfterExit = sim.openConnections();
-          http = undefined;
-          raw.httpLoad = r;
-          figures.push(...httpLoadFigures(r));
-        } catch (e) {
-          failed('HTTP load', e);
+          const res = await largeAnswers({ upstreamUrl: upstream.url, apiKey: API_KEY, quick });
+          raw.large = res;
+          targets.push(...largeTargets(res));
+          figures.push(...largeFigures(res));
+        } finally {
+          await upstream.stop();
         }
-      } else {
-        const why = http?.skip ?? 'not started';
-        figures.push({
-          section: 'HTTP load',
-          name: '50 clients x 200 calls',
-          value: null,
-          unit: '',
-          note: `skipped: ${why}`,
+      });
+    }
+
+    if (only.has('load') && kernelHttp && referenceHttp) {
+      const [k, r] = [kernelHttp, referenceHttp];
+      await attempt('HTTP load', async () => {
+        const res = await httpLoad({
+          kernel: { url: k.url, token: k.token, pid: k.child.pid },
+          reference: { url: r.url, pid: r.child.pid },
+          simUrl: sim.url,
+          simPid: sim.child.pid,
+          apiKey: API_KEY,
+          browserId,
+          shapes: quick ? SHAPES.map(([c, n]) => [Math.min(c, 20), Math.min(n, 5)] as [number, number]) : SHAPES,
         });
-        raw.httpLoad = { skipped: why };
-      }
+        raw.httpLoad = res;
+        targets.push(...loadTargets(res));
+        figures.push(...loadFigures(res));
+      });
     }
 
     if (only.has('streams')) {
-      step('streams');
-      const r: StreamsResult = { delivery: [] };
-      try {
+      await attempt('streams', async () => {
+        const r: StreamsResult = { delivery: [] };
         r.delivery = await streamDelivery({
           simUrl: sim.url,
           apiKey: API_KEY,
           stdioEnv,
           lines: quick ? 10_000 : 100_000,
         });
-      } catch (e) {
-        failed('Streams: delivery', e);
-      }
-      try {
-        r.memory = await streamMemory(quick ? 100_000 : 1_000_000);
-      } catch (e) {
-        r.memoryError = (e as Error).message;
-      }
-      raw.streams = { ...r, memory: r.memory ? { ...r.memory, samples: r.memory.samples.length } : undefined };
-      figures.push(...streamFigures(r));
+        try {
+          r.memory = await streamMemory(quick ? 100_000 : 1_000_000);
+        } catch (e) {
+          r.memoryError = (e as Error).message;
+        }
+        raw.streams = { ...r, memory: r.memory ? { ...r.memory, samples: r.memory.samples.length } : undefined };
+        figures.push(...streamFigures(r));
+      });
     }
 
     if (only.has('context')) {
-      step('context');
-      try {
+      await attempt('context', async () => {
         const r = await context();
         raw.context = r;
         figures.push(...contextFigures(r));
-      } catch (e) {
-        failed('Context', e);
-      }
+      });
     }
   } finally {
-    if (http && 'stop' in http) await http.stop();
-    await sim.close();
+    for (const c of children.reverse()) await c.stop().catch(() => {});
   }
 
-  const seconds = round((now() - started) / 1000, 1);
+  const seconds = round((now() - started) / 1000, 0);
   const loadAtEnd = round(loadavg()[0] ?? 0, 2);
-  printTable(figures);
-  const missed = figures.filter((f) => f.target && !f.met);
-  process.stdout.write(
-    `\n${figures.filter((f) => f.target).length - missed.length} targets met, ${missed.length} missed; ${seconds} s in all; ` +
+  printFigures(figures);
+  if (targets.length) printTargets(targets, out);
+  const missed = targets.filter((t) => !t.met);
+  out(
+    `\n${targets.length - missed.length} of ${targets.length} targets met; ${seconds} s in all; ` +
       `load average ${m.loadAtStart} at the start, ${loadAtEnd} at the end.\n`,
   );
-  const results = { date: new Date().toISOString(), machine: { ...m, loadAtEnd }, quick, seconds, figures, raw };
+  const results = {
+    date: new Date().toISOString(),
+    machine: { ...m, loadAtEnd },
+    quick,
+    seconds,
+    targets,
+    figures,
+    raw,
+  };
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write('Written to bench/results.json\n');
-  if (values.readme) updateReadme(markdown(figures, m, date, loadAtEnd));
+  out('Written to bench/results.json\n');
+  if (fullRun && !values['no-readme']) updateReadme(markdown(targets, figures, m, date, loadAtEnd, seconds));
 }
 
 main()

@@ -58,7 +58,7 @@ export const ConfigSchema = z.object({
   /** Code mode: one sandboxed code tool (kernel_execute) plus search and describe, instead of a tool per operation. */
   codeMode: bool.default(false),
   /** The cap on any one result, in tokens (about 4 characters each). */
-  maxResultTokens: int(1000, 1_000_000).default(20_000),
+  maxResultTokens: int(1000, 4_000_000).default(20_000),
   /** Binary answers up to this size are embedded in the result; larger ones are written to outputDir. */
   inlineBinaryBytes: int(0, 50 * 1024 * 1024).default(1024 * 1024),
   proxyPoolUrl: z.url({ protocol: /^https?$/ }).optional(),
