@@ -1,8 +1,10 @@
 /**
  * `defineTool` is the only way a tool is made: name, title, description, annotations, a zod input schema and a
  * handler. Tool definitions are built once per process and registered on every McpServer the factory builds, so
- * their JSON Schemas are converted once (the SDK would otherwise convert per server instance, i.e. per HTTP request).
+ * their JSON Schemas are converted once (the SDK would otherwise convert per server instance, i.e. per HTTP request),
+ * and by the build at that (scripts/tool-schemas.mjs): start-up lists tools without building their zod schemas.
  */
+import { readFileSync } from 'node:fs';
 import type { CallToolResult, McpServer, ServerContext, StandardSchemaWithJSON } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { type ViewName, viewMeta } from '../apps/links.js';
@@ -75,29 +77,69 @@ function lean(node: unknown): unknown {
 }
 
 interface Compiled {
-  zod: z.ZodType<Record<string, unknown>>;
+  /** Built on first use (the first call to validate), not to list the tool. */
+  readonly zod: z.ZodType<Record<string, unknown>>;
   schema: StandardSchemaWithJSON<Record<string, unknown>, Record<string, unknown>>;
   json: Record<string, unknown>;
 }
 
+/** A definition's published JSON Schema, computed from its zod schema (what the build writes ahead of time). */
+export function jsonSchemaOf(def: ToolDefinition): Record<string, unknown> {
+  return lean(z.toJSONSchema(def.input(), { io: 'input', unrepresentable: 'any' })) as Record<string, unknown>;
+}
+
+/** Where the build writes every tool's JSON Schema (scripts/tool-schemas.mjs), beside the built modules. */
+export const PREBUILT_SCHEMAS = new URL('../generated/tool-schemas.json', import.meta.url);
+
+type Prebuilt = Record<string, { description: string; inputSchema: Record<string, unknown> }>;
+let prebuilt: Prebuilt | null | undefined;
+
+/**
+ * The JSON Schema the build computed for this definition, so listing tools at start-up builds no zod schema; only
+ * for the same name and description (anything else, and runs from source, compute it here).
+ */
+function prebuiltJson(def: ToolDefinition): Record<string, unknown> | undefined {
+  if (prebuilt === undefined) {
+    try {
+      prebuilt = JSON.parse(readFileSync(PREBUILT_SCHEMAS, 'utf8')) as Prebuilt;
+    } catch {
+      prebuilt = null;
+    }
+  }
+  const hit = prebuilt && Object.hasOwn(prebuilt, def.name) ? prebuilt[def.name] : undefined;
+  return hit && hit.description === def.description ? hit.inputSchema : undefined;
+}
+
 const compiled = new WeakMap<ToolDefinition, Compiled>();
 
-/** The zod schema and its JSON Schema, computed once per definition per process. */
+/**
+ * The zod schema and its JSON Schema, once per definition per process. The JSON Schema (all that `tools/list`
+ * needs) comes from the build when it can; the zod schema is built on the first call that validates.
+ */
 export function compile(def: ToolDefinition): Compiled {
   let c = compiled.get(def);
   if (c) return c;
-  const zod = def.input();
-  const json = lean(z.toJSONSchema(zod, { io: 'input', unrepresentable: 'any' })) as Record<string, unknown>;
-  const std = zod['~standard'];
+  let zod: z.ZodType<Record<string, unknown>> | undefined;
+  const getZod = () => {
+    zod ??= def.input();
+    return zod;
+  };
+  const json = prebuiltJson(def) ?? jsonSchemaOf(def);
   const schema: Compiled['schema'] = {
     '~standard': {
       version: 1,
       vendor: 'kernel-mcp',
-      validate: (value: unknown) => std.validate(value),
+      validate: (value: unknown) => getZod()['~standard'].validate(value),
       jsonSchema: { input: () => json, output: () => json },
     } as StandardSchemaWithJSON<Record<string, unknown>, Record<string, unknown>>['~standard'],
   };
-  c = { zod, schema, json };
+  c = {
+    get zod() {
+      return getZod();
+    },
+    schema,
+    json,
+  };
   compiled.set(def, c);
   return c;
 }
