@@ -15,14 +15,23 @@ import { redact, redactBytes, redactValue } from '../kernel/redact.js';
 export const charsForTokens = (tokens: number) => tokens * 4;
 
 /**
+ * JSON answers longer than this (the default result cap, 20,000 tokens) go as text only, without
+ * `structuredContent`: sending the same JSON twice doubles what a large answer costs to encode, send and decode
+ * (and 5 MiB of JSON twice is over the 10 MiB a 2026-07-28 SDK client takes in one stdio message). Answers under the
+ * default cap, i.e. every answer unless --max-result-tokens is raised, carry both.
+ */
+export const STRUCTURED_MAX_CHARS = charsForTokens(20_000);
+
+/**
  * A text block and, optionally, the structured value it renders. When the text is the value's JSON (every caller
  * here), a text with no secret in it means the value has none either, so the deep walk is skipped.
  */
 export function textResult(text: string, structured?: Record<string, unknown>): CallToolResult {
   const safe = redact(text);
+  const withStructured = structured && text.length <= STRUCTURED_MAX_CHARS;
   return {
     content: [{ type: 'text', text: safe }],
-    ...(structured ? { structuredContent: safe === text ? structured : redactValue(structured) } : {}),
+    ...(withStructured ? { structuredContent: safe === text ? structured : redactValue(structured) } : {}),
   };
 }
 
