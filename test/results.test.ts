@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { binaryResult, jsonResult, listResult } from '../src/tools/results.js';
+import { binaryResult, jsonResult, listResult, STRUCTURED_MAX_CHARS } from '../src/tools/results.js';
 
 const textOf = (r: { content: { type: string; text?: string }[] }) =>
   r.content.find((c) => c.type === 'text')?.text ?? '';
@@ -33,6 +33,22 @@ describe('results', () => {
     expect(textOf(r).length).toBeLessThanOrEqual(2000);
     expect(textOf(r)).toContain('[cut:');
     expect(r.structuredContent).toBeUndefined();
+  });
+
+  it('sends structuredContent up to STRUCTURED_MAX_CHARS of JSON, and the whole JSON as text alone past it', () => {
+    const pad = (n: number) => ({ big: 'y'.repeat(n - '{"big":""}'.length) });
+    const at = jsonResult(pad(STRUCTURED_MAX_CHARS), 10 * STRUCTURED_MAX_CHARS);
+    expect(textOf(at).length).toBe(STRUCTURED_MAX_CHARS);
+    expect(at.structuredContent).toEqual(pad(STRUCTURED_MAX_CHARS));
+    const over = jsonResult(pad(STRUCTURED_MAX_CHARS + 1), 10 * STRUCTURED_MAX_CHARS);
+    expect(over.structuredContent).toBeUndefined();
+    expect(JSON.parse(textOf(over))).toEqual(pad(STRUCTURED_MAX_CHARS + 1));
+    const page = listResult(
+      { items: [pad(STRUCTURED_MAX_CHARS)], hasMore: false, nextOffset: null, offset: 0 },
+      10 * STRUCTURED_MAX_CHARS,
+    );
+    expect(page.structuredContent).toBeUndefined();
+    expect(JSON.parse(textOf(page)).items).toHaveLength(1);
   });
 
   it('returns images as image content', async () => {
