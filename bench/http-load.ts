@@ -82,6 +82,8 @@ export interface LoadOptions {
   apiKey: string;
   browserId: string;
   shapes?: readonly [number, number][];
+  /** Told each load as it ends (a long run shows where it is). */
+  progress?: (line: string) => void;
 }
 
 async function mcpLoad(server: LoadServer, era: Era, clients: number, perClient: number, id: string) {
@@ -192,6 +194,10 @@ export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
       for (const which of order) got[which] = await mcpLoad(o[which], era, clients, perClient, o.browserId);
       const undici = await undiciLoad(o, clients, perClient);
       cases.push({ era, clients, callsPerClient: perClient, kernel: got.kernel!, reference: got.reference!, undici });
+      o.progress?.(
+        `  ${clients} × ${perClient}, ${ERA_NAME[era]}: kernel-mcp ${got.kernel!.throughput}, reference ` +
+          `${got.reference!.throughput}, undici ${undici.throughput} calls/s; errors ${got.kernel!.errors} / ${got.reference!.errors}`,
+      );
     }
   }
   // Every client closed: let sockets and idle timers go, then read memory.

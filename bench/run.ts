@@ -59,8 +59,9 @@ function printFigures(figures: Figure[]) {
       out(`\n${section}\n${'-'.repeat(Math.min(section.length, 110))}\n`);
     }
     const value = f.value === null ? '-' : `${f.value}${f.unit ? ` ${f.unit}` : ''}`;
+    const target = f.target ? `  [target ${f.target}: ${f.met ? 'met' : 'MISSED'}]` : '';
     const note = f.note ? `  (${f.note})` : '';
-    out(`  ${f.name.padEnd(nameWidth)}  ${value}${note}\n`);
+    out(`  ${f.name.padEnd(nameWidth)}  ${value}${target}${note}\n`);
   }
 }
 
@@ -70,10 +71,16 @@ function figuresMarkdown(figures: Figure[]): string {
   for (const f of figures) {
     if (f.section !== section) {
       section = f.section;
-      lines.push('', `**${section}**`, '', '| Figure | Value |', '| --- | --- |');
+      const targets = figures.some((g) => g.section === section && g.target);
+      lines.push('', `**${section}**`, '', `| Figure | Value |${targets ? ' Target |' : ''}`);
+      lines.push(`| --- | --- |${targets ? ' --- |' : ''}`);
     }
     const value = f.value === null ? `— ${f.note ?? ''}` : `${f.value}${f.unit ? ` ${f.unit}` : ''}`;
-    lines.push(`| ${f.name.replaceAll('|', '\\|')} | ${value.replaceAll('|', '\\|')} |`);
+    const target = f.target ? ` ${f.target}: ${f.met ? 'met' : '**missed**'} |` : '';
+    const hasTargets = figures.some((g) => g.section === section && g.target);
+    lines.push(
+      `| ${f.name.replaceAll('|', '\\|')} | ${value.replaceAll('|', '\\|')} |${hasTargets ? target || '  |' : ''}`,
+    );
   }
   return lines.join('\n');
 }
@@ -220,6 +227,7 @@ async function main() {
           apiKey: API_KEY,
           browserId,
           shapes: quick ? SHAPES.map(([c, n]) => [Math.min(c, 20), Math.min(n, 5)] as [number, number]) : SHAPES,
+          progress: (line) => out(`${line}\n`),
         });
         raw.httpLoad = res;
         targets.push(...loadTargets(res));
