@@ -5,7 +5,7 @@
  * so drift on the machine touches them all alike. kernel-mcp does not contact the API before answering.
  */
 import { spawn } from 'node:child_process';
-import { CLI, childEnv, type Figure, now, round, type Stats, stats, track } from './lib.js';
+import { CLI, childEnv, type Figure, now, round, type Stats, stats, type Turn, takeTurns, track } from './lib.js';
 import { REFERENCE } from './procs.js';
 import { type Target, target } from './targets.js';
 
@@ -76,22 +76,18 @@ export interface ColdStartResult {
 
 export async function coldStart(baseUrl: string, apiKey: string, rounds = 15): Promise<ColdStartResult> {
   const env = childEnv({ KERNEL_API_KEY: apiKey, KERNEL_BASE_URL: baseUrl, KERNEL_MCP_LOG_LEVEL: 'warn' });
-  const variants: [string, () => Promise<number>][] = [
-    ['node', timeBareNode],
-    ['reference', () => timeToToolsList([REFERENCE], childEnv({ KERNEL_BASE_URL: baseUrl, KERNEL_API_KEY: apiKey }))],
-    ['default', () => timeToToolsList([CLI], env)],
-    ['all', () => timeToToolsList([CLI, '--toolsets', 'all'], env)],
-    ['dynamic', () => timeToToolsList([CLI, '--dynamic'], env)],
+  const run = (args: string[], e: Record<string, string>) => () => timeToToolsList(args, e);
+  const refEnv = childEnv({ KERNEL_BASE_URL: baseUrl, KERNEL_API_KEY: apiKey });
+  const turns: Turn[] = [
+    { name: 'node', selfTimed: true, call: timeBareNode, times: [] },
+    { name: 'reference', selfTimed: true, call: run([REFERENCE], refEnv), times: [] },
+    { name: 'default', selfTimed: true, call: run([CLI], env), times: [] },
+    { name: 'all', selfTimed: true, call: run([CLI, '--toolsets', 'all'], env), times: [] },
+    { name: 'dynamic', selfTimed: true, call: run([CLI, '--dynamic'], env), times: [] },
   ];
-  const times = new Map<string, number[]>(variants.map(([n]) => [n, []]));
-  for (const [, fn] of variants) await fn(); // warm the file-system cache; not counted
-  for (let i = 0; i < rounds; i++) {
-    // Rotate the order each round so no variant always runs right after another.
-    for (let j = 0; j < variants.length; j++) {
-      const [name, fn] = variants[(i + j) % variants.length]!;
-      times.get(name)!.push(await fn());
-    }
-  }
+  for (const t of turns) await t.call(); // warm the file-system cache; not counted
+  await takeTurns(turns, rounds);
+  const times = new Map(turns.map((t) => [t.name, t.times]));
   const s = (n: string) => stats(times.get(n)!);
   return {
     rounds,

@@ -7,7 +7,7 @@
  */
 import { Agent, request } from 'undici';
 import { connectStdio, type Session } from './clients.js';
-import { childEnv, type Figure, now, round, type Stats, stats } from './lib.js';
+import { childEnv, type Figure, round, type Stats, stats, takeTurns } from './lib.js';
 import { REFERENCE } from './procs.js';
 import { type Target, target } from './targets.js';
 
@@ -80,14 +80,7 @@ export async function largeAnswers(o: { upstreamUrl: string; apiKey: string; qui
           { name: 'kernel', call: viaMcp(kernel, kind, bytes), times: [] as number[] },
         ];
         for (const p of paths) await p.call(); // warm up: the upstream builds its answer, caches fill
-        for (let i = 0; i < rounds; i++) {
-          for (let j = 0; j < paths.length; j++) {
-            const p = paths[(i + j) % paths.length]!;
-            const t = now();
-            await p.call();
-            p.times.push(now() - t);
-          }
-        }
+        await takeTurns(paths, rounds);
         const by = (n: string) => stats(paths.find((p) => p.name === n)!.times);
         cases.push({
           kind,

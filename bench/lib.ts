@@ -195,3 +195,27 @@ export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, 
   });
   await Promise.all(workers);
 }
+
+/** One of the variants a figure compares: what one turn does, and how long each turn took (ms). */
+export interface Turn {
+  name: string;
+  call: () => Promise<unknown>;
+  times: number[];
+  /** The call measures itself and resolves with its ms (cold starts: the time to the answer, not to the exit). */
+  selfTimed?: boolean;
+}
+
+/**
+ * Takes turns: `rounds` rounds in which every variant runs once, the order rotated each round so none always runs
+ * right after another and drift on the machine touches them all alike. Each turn is timed into its `times`.
+ */
+export async function takeTurns(turns: readonly Turn[], rounds: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    for (let j = 0; j < turns.length; j++) {
+      const turn = turns[(i + j) % turns.length]!;
+      const t = now();
+      const r = await turn.call();
+      turn.times.push(turn.selfTimed ? (r as number) : now() - t);
+    }
+  }
+}

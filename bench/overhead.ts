@@ -6,7 +6,7 @@
  */
 import { Agent, request } from 'undici';
 import { connectHttp, connectStdio, type Era, type Session } from './clients.js';
-import { childEnv, type Figure, now, round, type Stats, stats } from './lib.js';
+import { childEnv, type Figure, round, type Stats, stats, type Turn, takeTurns } from './lib.js';
 import { REFERENCE } from './procs.js';
 import { type Target, target } from './targets.js';
 
@@ -40,7 +40,7 @@ export async function overhead(o: OverheadOptions): Promise<OverheadResult> {
   const auth = { authorization: `Bearer ${o.apiKey}`, accept: 'application/json' };
   const args = { id: o.browserId };
   const sessions: Session[] = [];
-  const paths: { name: string; call: () => Promise<void>; times: number[] }[] = [];
+  const paths: Turn[] = [];
   try {
     paths.push({
       name: 'undici',
@@ -74,15 +74,7 @@ export async function overhead(o: OverheadOptions): Promise<OverheadResult> {
       add(`http ${era} kernel`, await connectHttp(era, o.kernelHttp.url, o.kernelHttp.token));
     }
     for (let i = 0; i < warmup; i++) for (const p of paths) await p.call();
-    for (let i = 0; i < calls; i++) {
-      // Rotate the order each round: no path always follows the same one.
-      for (let j = 0; j < paths.length; j++) {
-        const p = paths[(i + j) % paths.length]!;
-        const t = now();
-        await p.call();
-        p.times.push(now() - t);
-      }
-    }
+    await takeTurns(paths, calls);
   } finally {
     for (const s of sessions) await s.close().catch(() => {});
     await agent.close();
