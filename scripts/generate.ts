@@ -266,10 +266,13 @@ function collectRows(): Row[] {
       const [mediaType, media] = Object.entries(op.requestBody.content)[0]!;
       const required = !!op.requestBody.required;
       if (mediaType === 'application/octet-stream') {
-        // The whole body is bytes: the `content` argument (base64) or `content_path` (a local file).
+        // The whole body is bytes: the `content` argument (base64), `content_text` (UTF-8 text) or `content_path` (a
+        // local file).
         const wrapper: JsonSchema = {
           type: 'object',
-          properties: { content: { type: 'string', format: 'binary', description: 'The file content.' } },
+          properties: {
+            content: { type: 'string', format: 'binary', description: 'The file content.', 'x-text': true },
+          },
           required: ['content'],
         };
         const emitted = emitZod(wrapper, ctx, { topLevel: true, bodyRequired: required });

@@ -32,12 +32,13 @@ export const TOOLSETS: Record<string, string> = {
 
 /**
  * The default set is for browser automation: create and control browsers, screenshots and input, Playwright, files,
- * processes, replays and profiles. Operations marked `notDefault` are left out of it (see OperationPolicy).
+ * processes, telemetry (console errors, failed requests), replays and profiles. Operations marked `notDefault` are left out of it (see OperationPolicy).
  */
 export const DEFAULT_TOOLSETS = [
   'browsers',
   'computer',
   'playwright',
+  'telemetry',
   'browser_filesystem',
   'processes',
   'replays',
@@ -134,7 +135,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
   // --- Browsers
   postBrowsers: {
     description:
-      'Create a cloud browser session. Returns session_id (the `id` every browsers_* tool takes), cdp_ws_url and browser_live_view_url; end it with browsers_delete.',
+      'Create a cloud browser session; `start_url` opens a page, `telemetry: {"browser": {}}` records console and network events (browsers_telemetry_stream). Returns session_id (the `id` of every browsers_* tool); end it with browsers_delete.',
     listChanging: true,
     view: 'browser',
   },
@@ -194,7 +195,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
   },
   processExec: {
     description:
-      "Run a command in the browser's VM and wait for it; returns exit_code and base64 stdout/stderr. For long-running commands use browsers_process_spawn.",
+      "Run a command in the browser's VM and wait for it; returns status, exit_code and stdout/stderr as text. For long-running commands use browsers_process_spawn.",
   },
   processSpawn: {
     description:
@@ -211,7 +212,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
       uri: 'kernel://browsers/{id}/processes/{process_id}/output',
       title: 'Process output',
       description:
-        'stdout/stderr chunks (base64 in `data_b64`) and the exit event of a process spawned on the browser (browsers_process_spawn), as JSON lines of `{seq, data}`.',
+        'stdout/stderr chunks (decoded text in `data`; base64 `data_b64` only when not UTF-8) and the exit event of a process spawned on the browser (browsers_process_spawn), as JSON lines of `{seq, data}`.',
       events: 'data',
       parent: 'browsers',
       listable: false,

@@ -47,7 +47,8 @@ export function instructions(config: Config, simulated: boolean): string {
           'Kernel cloud browsers. Typical flow: browsers_create -> drive it (browsers_computer_*, browsers_playwright_execute, browsers_fs_*, browsers_process_*) -> browsers_delete.',
         ];
   lines.push(
-    'Lists page with limit/offset and answer {items, has_more, next_offset}. Stream tools and kernel:// resources take a cursor (`after`) and return the next one.',
+    'browsers_create takes `start_url` (opens the page) and `telemetry: {"browser": {}}` (records console, network and page events; read them with browsers_telemetry_stream, e.g. `types: ["console_error"]`).',
+    'Lists page with limit/offset and answer {items, has_more, next_offset}. Stream tools and kernel:// resources take a cursor (`after`) and return the next one; `until: "end"` waits for a stream to end.',
   );
   if (!config.noSkills) {
     lines.push(

@@ -106,13 +106,19 @@ describe('operation coverage', () => {
         expectedProps.add(p.name);
         if (p.in === 'path' || p.required) expectedRequired.add(p.name);
       }
-      if (isStream) for (const extra of ['after', 'max_events', 'max_seconds']) expectedProps.add(extra);
+      if (isStream) {
+        for (const extra of ['after', 'until', 'max_events', 'max_seconds', 'linger_ms']) expectedProps.add(extra);
+        // The type filters of the streams that have them.
+        if (operationId === 'streamBrowserTelemetry') expectedProps.add('types');
+        if (operationId === 'processStdoutStream') expectedProps.add('stream');
+      }
       const body = op.requestBody as { required?: boolean; content: Record<string, { schema: Schema }> } | undefined;
       if (body) {
         const [media, { schema: bodySchema }] = Object.entries(body.content)[0]!;
         if (media === 'application/octet-stream') {
           expectedProps.add('content');
           expectedProps.add('content_path');
+          expectedProps.add('content_text');
         } else {
           const { props, required, alternatives } = bodyFields(bodySchema);
           const d = deref(bodySchema);

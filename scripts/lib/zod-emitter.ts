@@ -230,7 +230,15 @@ function emitObjectParts(s: JsonSchema, ctx: SchemaContext, allOptional: boolean
       parts.entries.push(
         `${lit(`${key}_path`)}: z.string().min(1).describe(${lit(`Local file to send as ${key} instead (stdio only).`)}).optional()`,
       );
-      if (required.has(key)) parts.refinements.push(`exactlyOneOf([[${lit(key)}], [${lit(`${key}_path`)}]])`);
+      // A body that is normally text (a file to write) also takes the text itself: `x_text`, sent as UTF-8.
+      const alts = [[key], [`${key}_path`]];
+      if (prop['x-text']) {
+        parts.entries.push(
+          `${lit(`${key}_text`)}: z.string().describe(${lit(`Or the ${key} as UTF-8 text.`)}).optional()`,
+        );
+        alts.push([`${key}_text`]);
+      }
+      if (required.has(key)) parts.refinements.push(`exactlyOneOf(${lit(alts)})`);
       continue;
     }
     const code = emitSchema(prop, ctx, depth + 1);

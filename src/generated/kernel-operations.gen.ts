@@ -540,7 +540,7 @@ export const operations: readonly OperationRow[] = [
     name: 'browsers_create',
     title: 'Create a browser session',
     description:
-      'Create a cloud browser session. Returns session_id (the `id` every browsers_* tool takes), cdp_ws_url and browser_live_view_url; end it with browsers_delete.',
+      'Create a cloud browser session; `start_url` opens a page, `telemetry: {"browser": {}}` records console and network events (browsers_telemetry_stream). Returns session_id (the `id` of every browsers_* tool); end it with browsers_delete.',
     method: 'POST',
     path: '/browsers',
     tag: 'Browsers',
@@ -940,6 +940,7 @@ export const operations: readonly OperationRow[] = [
     params: { path: ['id'], query: [], header: { last_event_id: 'Last-Event-ID' } },
     body: { kind: 'none', fields: [], binary: [] },
     answer: { kind: 'stream', mediaType: 'text/event-stream', list: false },
+    inDefaultSet: true,
     stream: {
       name: 'browser-telemetry',
       uriTemplate: 'kernel://browsers/{id}/telemetry',
@@ -1779,8 +1780,9 @@ export const operations: readonly OperationRow[] = [
             .optional(),
           content: z.string().describe('The file content. Base64-encoded.').optional(),
           content_path: z.string().min(1).describe('Local file to send as content instead (stdio only).').optional(),
+          content_text: z.string().describe('Or the content as UTF-8 text.').optional(),
         })
-        .superRefine(exactlyOneOf([['content'], ['content_path']])),
+        .superRefine(exactlyOneOf([['content'], ['content_path'], ['content_text']])),
   },
   {
     operationId: 'listFiles',
@@ -2021,7 +2023,7 @@ export const operations: readonly OperationRow[] = [
     name: 'browsers_process_exec',
     title: 'Execute a command synchronously',
     description:
-      "Run a command in the browser's VM and wait for it; returns exit_code and base64 stdout/stderr. For long-running commands use browsers_process_spawn.",
+      "Run a command in the browser's VM and wait for it; returns status, exit_code and stdout/stderr as text. For long-running commands use browsers_process_spawn.",
     method: 'POST',
     path: '/browsers/{id}/process/exec',
     tag: 'Browser Processes',
@@ -2160,7 +2162,7 @@ export const operations: readonly OperationRow[] = [
       query: [],
       title: 'Process output',
       description:
-        'stdout/stderr chunks (base64 in `data_b64`) and the exit event of a process spawned on the browser (browsers_process_spawn), as JSON lines of `{seq, data}`. Append `?after=<seq>` (`&after=` after other parameters) to read only events after a sequence id.',
+        'stdout/stderr chunks (decoded text in `data`; base64 `data_b64` only when not UTF-8) and the exit event of a process spawned on the browser (browsers_process_spawn), as JSON lines of `{seq, data}`. Append `?after=<seq>` (`&after=` after other parameters) to read only events after a sequence id.',
       envelope: false,
       parent: { kind: 'browsers', path: '/browsers', idField: 'session_id', what: 'browser' },
       listable: false,

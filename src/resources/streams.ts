@@ -5,6 +5,7 @@
 import { operations } from '../generated/kernel-operations.gen.js';
 import type { OperationRow, StreamResourceRow } from '../kernel/operation.js';
 import { expandPathTemplate } from '../kernel/paths.js';
+import { decodeB64Fields } from '../kernel/text.js';
 import type { StreamEvent, StreamRequest } from './hub.js';
 
 export const STREAM_SCHEME = 'kernel:';
@@ -160,7 +161,7 @@ function isEnvelope(data: unknown): data is { seq: number; event: unknown } {
  */
 export function eventView(ev: StreamEvent, envelope: boolean): Record<string, unknown> {
   if (envelope) return isEnvelope(ev.data) ? ev.data : { seq: ev.seq, event: ev.data };
-  return { seq: ev.seq, ...(ev.type ? { type: ev.type } : {}), data: ev.data };
+  return { seq: ev.seq, ...(ev.type ? { type: ev.type } : {}), data: decodeB64Fields(ev.data) };
 }
 
 /** The view for a stream operation's events (used by the stream tools). */

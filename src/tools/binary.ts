@@ -1,6 +1,6 @@
 /**
- * Binary and multipart request bodies: each binary field `x` arrives as base64 in `x` or, where local files are
- * allowed (stdio), as a path in `x_path`. Multipart bodies use bracket notation for nested values
+ * Binary and multipart request bodies: each binary field `x` arrives as base64 in `x`, as UTF-8 text in `x_text`
+ * (where the schema offers it: file writes) or, where local files are allowed (stdio), as a path in `x_path`. Multipart bodies use bracket notation for nested values
  * (`files[0][dest_path]`), the convention of the Kernel SDKs' form encoding.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
@@ -41,7 +41,9 @@ export async function readBinary(
 ): Promise<BinaryValue | undefined> {
   const b64 = holder[field];
   const path = holder[`${field}_path`];
+  const text = holder[`${field}_text`];
   if (typeof b64 === 'string') return { bytes: decodeBase64(where, b64), filename: field };
+  if (typeof text === 'string') return { bytes: Buffer.from(text, 'utf8'), filename: field };
   if (typeof path !== 'string') return undefined;
   if (!localFiles) {
     throw new ArgumentError(

@@ -5,22 +5,20 @@
  */
 import { basename } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { operations } from '../generated/kernel-operations.gen.js';
 import type { KernelRequest, QueryValue } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { OperationRow } from '../kernel/operation.js';
 import { expandPathTemplate } from '../kernel/paths.js';
 import { addSecret } from '../kernel/redact.js';
-import { eventViewFor } from '../resources/streams.js';
+import { decodeB64Fields, execView } from '../kernel/text.js';
 import { buildForm, readBinary } from './binary.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './define.js';
 import {
   binaryResult,
   charsForTokens,
-  type EventsPage,
   emptyResult,
-  eventsResult,
   fileResult,
   HARD_INLINE_MAX,
   IMAGE_INLINE_MAX,
@@ -28,9 +26,9 @@ import {
   listResult,
   outputFile,
 } from './results.js';
+import { filterArgsFor, readStream, streamArgs } from './stream-read.js';
 
-/** Stream reads: defaults and ceilings. Never past 60 s, so clients do not move the call to the background. */
-export const STREAM_LIMITS = { defaultEvents: 100, maxEvents: 1000, defaultSeconds: 10, maxSeconds: 60 };
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
@@ -120,7 +118,7 @@ export async function callOperation(
   args: Record<string, unknown>,
   ctx: ToolContext,
 ): Promise<CallToolResult> {
-  if (row.answer.kind === 'stream') return readStream(row, args, ctx);
+  if (row.answer.kind === 'stream') return readStream(row, await buildRequest(row, args, false), args, ctx);
   const req = await buildRequest(row, args, ctx.localFiles);
   req.signal = ctx.signal;
   const maxChars = charsForTokens(ctx.config.maxResultTokens);
@@ -173,7 +171,10 @@ export async function callOperation(
         maxChars,
       );
     }
-    return jsonResult(data, maxChars);
+    return jsonResult(
+      row.operationId === 'processExec' && isObject(data) ? execView(data) : decodeB64Fields(data),
+      maxChars,
+    );
   }
   return binaryResult(res.body, {
     mediaType: res.contentType ?? row.answer.mediaType ?? 'application/octet-stream',
@@ -184,87 +185,6 @@ export async function callOperation(
   });
 }
 
-/**
- * Stream tools: events after a cursor, from the hub's buffer (one upstream connection per stream, shared with the
- * stream resources), waiting up to max_seconds when none are buffered, with progress while waiting and an immediate
- * stop on cancellation. Events look like the stream resources' JSON lines: telemetry keeps its `{seq, event}`
- * envelope, other streams are `{seq, data}`.
- */
-async function readStream(row: OperationRow, args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult> {
-  const req = await buildRequest(row, args, false);
-  const maxEvents = Math.min(
-    STREAM_LIMITS.maxEvents,
-    (args.max_events as number | undefined) ?? STREAM_LIMITS.defaultEvents,
-  );
-  const maxSeconds = Math.min(
-    STREAM_LIMITS.maxSeconds,
-    (args.max_seconds as number | undefined) ?? STREAM_LIMITS.defaultSeconds,
-  );
-  const after = typeof args.after === 'string' ? Number(args.after) : undefined;
-  const result = await ctx.hub.read(
-    {
-      path: req.path,
-      ...(req.query ? { query: req.query } : {}),
-      // A client of its own (another API key) never shares the hub's streams.
-      ...(ctx.client !== ctx.hub.client ? { client: ctx.client } : {}),
-    },
-    {
-      ...(after !== undefined ? { after } : {}),
-      maxEvents,
-      maxWaitMs: maxSeconds * 1000,
-      signal: ctx.signal,
-      onWait: (ms) => void ctx.progress(Math.min(maxSeconds, Math.floor(ms / 1000)), maxSeconds, 'waiting for events'),
-    },
-  );
-  const view = eventViewFor(row.operationId);
-  const structured: EventsPage = {
-    events: result.events.map(view) as EventsPage['events'],
-    cursor: result.cursor === null ? null : String(result.cursor),
-    ended: result.ended,
-  };
-  if (result.dropped) {
-    structured.dropped = true;
-    structured.note =
-      'Events after the cursor had already left the buffer (--stream-buffer-events/--stream-buffer-bytes): these are the oldest kept.';
-  }
-  if (result.resuming) {
-    structured.note = joinNote(structured.note, `The upstream stream broke and is being resumed: ${result.resuming}`);
-  }
-  // (That the stream has ended is said by eventsResult: a cut batch has not reached the end.)
-  if (!result.ended && result.events.length === 0 && !ctx.signal.aborted) {
-    structured.note = joinNote(
-      structured.note,
-      `No new events within ${maxSeconds}s; call again with the same cursor to keep waiting.`,
-    );
-  }
-  // Cut by whole events at the cap, with the cursor after the last one kept.
-  return eventsResult(structured, charsForTokens(ctx.config.maxResultTokens));
-}
-
-function joinNote(a: unknown, b: string): string {
-  return typeof a === 'string' && a ? `${a} ${b}` : b;
-}
-
-const streamArgs = {
-  after: z
-    .string()
-    .regex(/^\d+$/, 'a cursor is the number a previous call returned')
-    .describe('The cursor a previous call returned; omit for the oldest buffered event.')
-    .optional(),
-  max_events: z
-    .int()
-    .min(1)
-    .max(STREAM_LIMITS.maxEvents)
-    .describe(`Most events (default ${STREAM_LIMITS.defaultEvents}).`)
-    .optional(),
-  max_seconds: z
-    .number()
-    .min(0)
-    .max(STREAM_LIMITS.maxSeconds)
-    .describe(`Seconds to wait when none are buffered (default ${STREAM_LIMITS.defaultSeconds}).`)
-    .optional(),
-};
-
 /** The input schema of a row: the spec's, and for streams the cursor arguments instead of Last-Event-ID. */
 function inputFor(row: OperationRow): () => z.ZodType<Record<string, unknown>> {
   if (row.answer.kind !== 'stream') return row.input;
@@ -272,7 +192,9 @@ function inputFor(row: OperationRow): () => z.ZodType<Record<string, unknown>> {
     const base = row.input() as unknown as z.ZodObject;
     const omit: Record<string, true> = {};
     for (const arg of Object.keys(row.params.header)) omit[arg] = true;
-    return base.omit(omit).extend(streamArgs) as unknown as z.ZodType<Record<string, unknown>>;
+    return base.omit(omit).extend({ ...streamArgs, ...filterArgsFor(row.operationId) }) as unknown as z.ZodType<
+      Record<string, unknown>
+    >;
   };
 }
 

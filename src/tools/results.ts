@@ -108,8 +108,8 @@ const ENDED_NOTE = 'The stream has ended: no more events will come.';
 export interface EventsPage {
   /** Events in order; each carries its sequence id (and its content: `data`, or an envelope such as `event`). */
   events: { seq: number; [key: string]: unknown }[];
-  /** The cursor after the last event returned (what the next read passes as `after`). */
-  cursor: string | null;
+  /** The cursor after the last event returned (what the next read passes as `after`); absent before any event. */
+  cursor?: string | null;
   /** The stream ended and every event up to its end is in `events`. */
   ended: boolean;
   /** Anything else the answer carries (dropped, note). */
