@@ -80,6 +80,10 @@ export const ConfigSchema = z.object({
   maxAnswerBytes: int(1024, 2 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   maxDownloadBytes: int(1024, 1024 * 1024 * 1024 * 1024).default(4 * 1024 * 1024 * 1024),
   maxEventBytes: int(1024, 256 * 1024 * 1024).default(1024 * 1024),
+  /** Screenshots are scaled so their longest edge is at most this many pixels (0: never scaled). */
+  screenshotMaxEdge: int(0, 16_384).default(1568),
+  /** Screen coordinates in tool arguments: pixels of the returned screenshots (scaled), or raw viewport pixels. */
+  coordinates: z.enum(['screenshot', 'viewport']).default('screenshot'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -169,6 +173,16 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     flag: 'max-event-bytes',
     env: 'KERNEL_MCP_MAX_EVENT_BYTES',
     help: 'largest event of an API event stream (default 1 MiB)',
+  },
+  screenshotMaxEdge: {
+    flag: 'screenshot-max-edge',
+    env: 'KERNEL_MCP_SCREENSHOT_MAX_EDGE',
+    help: 'longest screenshot edge in px (default 1568; 0: unscaled)',
+  },
+  coordinates: {
+    flag: 'coordinates',
+    env: 'KERNEL_MCP_COORDINATES',
+    help: 'screenshot (default: pixels of returned screenshots) or viewport',
   },
 };
 

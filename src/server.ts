@@ -4,7 +4,7 @@
  * was built once per process (tool definitions and their schemas live in module scope; clients and the stream hub
  * come in `deps`). The transport's notification port is how list changes and resource updates reach the client.
  */
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { SkillCatalog } from '@modelcontextprotocol/server/ext/skills';
 import { registerViews } from './apps/views.js';
 import type { Config } from './config.js';
@@ -16,7 +16,10 @@ import type { NotificationPort } from './resources/notifications.js';
 import { registerPrompts } from './skills/prompts.js';
 import { registerTools, type ToolDefinition } from './tools/define.js';
 import { operationsByName } from './tools/operations.js';
+import { allTools } from './tools/registry.js';
+import { forCoordinateSpace } from './tools/screen.js';
 import type { Selection } from './tools/selection.js';
+import { unknownToolMessage } from './tools/suggest.js';
 import { VERSION } from './version.js';
 
 export interface ServerDeps {
@@ -107,13 +110,46 @@ export function createServer(config: Config, deps: ServerDeps, port: Notificatio
   );
   registerTools(
     server,
-    deps.selection.tools,
-    { client: deps.client, config, logger: deps.logger, hub: deps.hub, localFiles: deps.localFiles },
+    forCoordinateSpace(deps.selection.tools, config.coordinates),
+    {
+      client: deps.client,
+      config,
+      logger: deps.logger,
+      hub: deps.hub,
+      localFiles: deps.localFiles,
+      viewports: new Map(),
+    },
     listChangeAnnouncer(port, deps.logger),
+  );
+  teachUnknownTools(
+    server,
+    deps.selection.tools.map((t) => t.name),
+    allTools(config).map((t) => t.name),
   );
   registerResources(server, config, deps, port);
   registerViews(server, config);
   registerPrompts(server, deps);
   deps.skills?.attach(server);
   return server;
+}
+
+type RawHandler = (request: { params?: { name?: unknown } }, ctx: unknown) => Promise<unknown>;
+
+/**
+ * An unknown tool name gets the SDK's bare "Tool x not found"; this puts the closest listed names (and, for a tool
+ * this selection leaves out, how to enable it) in that error. The SDK keeps its handlers in a private map: when it
+ * is not there, the SDK's own message stands.
+ */
+function teachUnknownTools(server: McpServer, listed: string[], known: string[]): void {
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
+  const original = handlers instanceof Map ? handlers.get('tools/call') : undefined;
+  if (!handlers || !original) return;
+  const names = new Set(listed);
+  handlers.set('tools/call', (request, ctx) => {
+    const name = request.params?.name;
+    if (typeof name === 'string' && !names.has(name)) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, unknownToolMessage(name, listed, known));
+    }
+    return original(request, ctx);
+  });
 }

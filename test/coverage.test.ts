@@ -112,6 +112,8 @@ describe('operation coverage', () => {
         if (operationId === 'streamBrowserTelemetry') expectedProps.add('types');
         if (operationId === 'processStdoutStream') expectedProps.add('stream');
       }
+      // Screenshots are encoded by the server: its format and JPEG quality.
+      if (operationId === 'takeScreenshot') for (const extra of ['format', 'quality']) expectedProps.add(extra);
       const body = op.requestBody as { required?: boolean; content: Record<string, { schema: Schema }> } | undefined;
       if (body) {
         const [media, { schema: bodySchema }] = Object.entries(body.content)[0]!;

@@ -100,7 +100,8 @@ describe.each(ERAS)('stdio end to end (%s client)', (era) => {
     expect(p2.items.length).toBeGreaterThanOrEqual(1);
     expect(p2.items.map((b) => b.session_id)).not.toContain(p1.items[0]!.session_id);
 
-    const shot = await mcp.call('browsers_computer_capture_screenshot', { id: browser.session_id });
+    // PNG on request (JPEG is the default); 800x600 is within the max edge, so not scaled.
+    const shot = await mcp.call('browsers_computer_capture_screenshot', { id: browser.session_id, format: 'png' });
     expect(shot.isError).toBeFalsy();
     const image = shot.content.find((c) => c.type === 'image')!;
     expect(image.mimeType).toBe('image/png');

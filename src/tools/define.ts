@@ -13,6 +13,7 @@ import type { KernelClient } from '../kernel/client.js';
 import type { Logger } from '../log.js';
 import type { StreamHub } from '../resources/hub.js';
 import { errorResult } from './results.js';
+import { unknownArgumentsHint } from './suggest.js';
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -30,6 +31,8 @@ export interface ToolContext {
   /** Local file paths may be read and written (stdio); never on behalf of an HTTP client. */
   localFiles: boolean;
   signal: AbortSignal;
+  /** Browser viewports seen by this server instance (to scale screen coordinates); absent: asked each time. */
+  viewports?: Map<string, { width: number; height: number }>;
   /** Reports progress when the client asked for it; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
 }
@@ -46,6 +49,10 @@ export interface ToolDefinition<Args extends Record<string, unknown> = Record<st
   deprecated?: boolean;
   /** The MCP App view a host shows next to this tool's result (unless --no-apps). */
   view?: ViewName;
+  /** Reshapes common mistakes that have one meaning before validation (dynamic mode's misplaced arguments). */
+  normalize?: (args: unknown) => unknown;
+  /** Added to the error when arguments are unknown: how this tool wants them. */
+  unknownArgumentsHint?: string;
 }
 
 /** Defines a tool; the result is erased to the common type so tools of any argument shape sit in one list. */
@@ -75,6 +82,53 @@ function lean(node: unknown): unknown {
   }
   return out;
 }
+
+type StdResult = { value: unknown; issues?: undefined } | { issues: readonly StdIssue[] };
+interface StdIssue {
+  message: string;
+  path?: readonly (PropertyKey | { key: PropertyKey })[];
+  code?: string;
+  keys?: string[];
+}
+
+/**
+ * Validation errors that say how to recover: an unknown argument names the closest valid ones (`url` → `start_url`)
+ * and lists the valid arguments; a missing one says it is required. The SDK prefixes each message with its path.
+ */
+function teach(result: StdResult, json: Record<string, unknown>, def: ToolDefinition): StdResult {
+  if (!result.issues) return result;
+  const props = Object.keys((json.properties as Record<string, unknown> | undefined) ?? {});
+  return {
+    issues: result.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys' && !issue.path?.length && issue.keys?.length) {
+        const what = issue.keys.length === 1 ? 'Unknown argument' : 'Unknown arguments';
+        const extra = def.unknownArgumentsHint ? `. ${def.unknownArgumentsHint}` : '';
+        return { ...issue, message: `${what}: ${unknownArgumentsHint(issue.keys, props)}${extra}` };
+      }
+      const first = issue.path?.length === 1 ? issue.path[0] : undefined;
+      const field = first === undefined ? undefined : String(keyOf(first));
+      if (def.unknownArgumentsHint && field === 'arguments') {
+        return { ...issue, message: `${issue.message}. ${def.unknownArgumentsHint}` };
+      }
+      if (issue.code === 'invalid_format' && field) {
+        const prop = (json.properties as Record<string, { description?: string; format?: string }> | undefined)?.[
+          field
+        ];
+        if (prop?.format === 'uuid')
+          return { ...issue, message: `${issue.message}: give the UUID a previous answer returned.` };
+        if (prop?.description)
+          return { ...issue, message: `${issue.message} (${prop.description.replace(/\.$/, '')}).` };
+      }
+      if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+        const expected = /expected (\w+)/.exec(issue.message)?.[1];
+        return { ...issue, message: `required${expected ? ` (${expected})` : ''}: give this argument.` };
+      }
+      return issue;
+    }),
+  };
+}
+
+const keyOf = (p: PropertyKey | { key: PropertyKey }) => (typeof p === 'object' && p !== null ? p.key : p);
 
 interface Compiled {
   /** Built on first use (the first call to validate), not to list the tool. */
@@ -129,7 +183,10 @@ export function compile(def: ToolDefinition): Compiled {
     '~standard': {
       version: 1,
       vendor: 'kernel-mcp',
-      validate: (value: unknown) => getZod()['~standard'].validate(value),
+      validate: (value: unknown) => {
+        const result = getZod()['~standard'].validate(def.normalize ? def.normalize(value) : value);
+        return result instanceof Promise ? result.then((r) => teach(r, json, def)) : teach(result, json, def);
+      },
       jsonSchema: { input: () => json, output: () => json },
     } as StandardSchemaWithJSON<Record<string, unknown>, Record<string, unknown>>['~standard'],
   };

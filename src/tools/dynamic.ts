@@ -114,7 +114,8 @@ function indexOf(ops: readonly ToolDefinition[]): Entry[] {
 
 /** Ranks operations against a query: most query words matched first, then the weighted score, then shorter names. */
 export function searchOperations(ops: readonly ToolDefinition[], query: string): SearchHit[] {
-  const raw = rawWords(query);
+  // Two-word verbs agents write apart: "log in to a site" is about logging in, not about logs.
+  const raw = rawWords(query.replace(/\b(log|sign)\s+(in|on)\b/gi, '$1in'));
   if (raw.length === 0) return [];
   const qs = raw.map(singular);
   // Own keys only: a query word like "constructor" is not a synonym.
@@ -196,13 +197,34 @@ const LOCAL_READ: ToolAnnotations = {
   openWorldHint: false,
 };
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues
+function formatIssues(issues: readonly { message: string; path?: readonly unknown[] }[]): string {
+  return issues
     .map((i) => {
-      const path = i.path.map(String).join('.');
+      const path = (i.path ?? []).map((p) => String(p && typeof p === 'object' && 'key' in p ? p.key : p)).join('.');
       return path ? `${path}: ${i.message}` : i.message;
     })
     .join('; ');
+}
+
+/**
+ * The call tool's arguments, where a common mistake has one meaning: `arguments` given as a JSON string (parsed), or
+ * the operation's arguments given at the top level without `arguments` (moved under it). Anything else is left for
+ * validation to explain.
+ */
+export function normalizeCallArguments(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const { name, arguments: inner, ...rest } = value as Record<string, unknown>;
+  let args = inner;
+  if (typeof args === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(args);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) args = parsed;
+    } catch {
+      // Not JSON: validation says `arguments` must be an object.
+    }
+  }
+  if (args === undefined && Object.keys(rest).length > 0) return { name, arguments: rest };
+  return { ...(name !== undefined ? { name } : {}), ...(args !== undefined ? { arguments: args } : {}), ...rest };
 }
 
 /** Code mode's view of an operation (src/code/): how it is called in the sandbox, and its TypeScript signature. */
@@ -323,6 +345,8 @@ export function dynamicTools(enabled: readonly ToolDefinition[], code?: CodeView
       'Usual flow: browsers_create, then browsers_playwright_execute or browsers_computer_*, then browsers_delete.',
     annotations: callAnnotations(enabled),
     toolset: 'dynamic',
+    normalize: normalizeCallArguments,
+    unknownArgumentsHint: `Put the operation's own arguments inside \`arguments\`: {"name": "browsers_create", "arguments": {"start_url": "https://example.com"}}.`,
     input: () =>
       z.strictObject({
         name: z.string().describe('Operation name.'),
@@ -332,16 +356,17 @@ export function dynamicTools(enabled: readonly ToolDefinition[], code?: CodeView
       const name = args.name as string;
       const def = byName.get(name);
       if (!def) return unknown(name);
-      const parsed = await compile(def).zod.safeParseAsync(args.arguments ?? {});
-      if (!parsed.success) {
+      // The operation's own validation, with the same teaching messages as its direct tool.
+      const parsed = await compile(def).schema['~standard'].validate(args.arguments ?? {});
+      if (parsed.issues) {
         return errorResult(
           new Error(
-            `Invalid arguments for ${name}: ${formatIssues(parsed.error)}. Nothing was sent; ` +
+            `Invalid arguments for ${name}: ${formatIssues(parsed.issues)}. Nothing was sent; ` +
               `${DESCRIBE_TOOL} gives its input schema.`,
           ),
         );
       }
-      return def.handler(parsed.data, ctx);
+      return def.handler(parsed.value, ctx);
     },
   });
 

@@ -26,6 +26,16 @@ import {
   listResult,
   outputFile,
 } from './results.js';
+import {
+  coordinateLine,
+  forgetViewport,
+  positionToScreenshot,
+  SCREENSHOT_OP,
+  screenshotArgs,
+  screenshotResult,
+  toViewport,
+  usesCoordinates,
+} from './screen.js';
 import { filterArgsFor, readStream, streamArgs } from './stream-read.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -112,6 +122,32 @@ function outputName(row: OperationRow, args: Record<string, unknown>, contentDis
   return path ? `${path}${ext && !path.endsWith(ext) ? ext : ''}` : `${row.name}${ext}`;
 }
 
+/** Where an agent finds a valid value for a path argument that named nothing. */
+const FINDERS: Record<string, string> = {
+  browsers: 'browsers_list shows the live browsers (a deleted or timed-out browser is gone)',
+  process: 'use the process_id browsers_process_spawn returned',
+  fs: 'browsers_fs_list_files shows what exists',
+};
+
+/** A 404 names the path arguments to check and where valid values come from. */
+function withNotFoundHint(row: OperationRow, err: unknown): unknown {
+  if (!(err instanceof KernelError) || err.status !== 404) return err;
+  const args = [...row.params.path, ...(row.params.query.includes('path') ? ['path'] : [])];
+  if (args.length === 0) return err;
+  const where = [
+    row.path.startsWith('/browsers/{id}') ? FINDERS.browsers : undefined,
+    row.params.path.includes('process_id') ? FINDERS.process : undefined,
+    row.path.includes('/fs/') ? FINDERS.fs : undefined,
+  ].filter(Boolean);
+  const hint = ` Check ${args.map((a) => `\`${a}\``).join(', ')}${where.length ? `: ${where.join('; ')}` : ''}.`;
+  return new KernelError(err.kind, `${err.message}${hint}`, {
+    method: err.method,
+    path: err.path,
+    status: 404,
+    ...(err.code ? { code: err.code } : {}),
+  });
+}
+
 /** Calls the operation once and shapes the answer. Shared by the direct tools and dynamic mode. */
 export async function callOperation(
   row: OperationRow,
@@ -119,7 +155,7 @@ export async function callOperation(
   ctx: ToolContext,
 ): Promise<CallToolResult> {
   if (row.answer.kind === 'stream') return readStream(row, await buildRequest(row, args, false), args, ctx);
-  const req = await buildRequest(row, args, ctx.localFiles);
+  const req = await buildRequest(row, usesCoordinates(row) ? await toViewport(row, args, ctx) : args, ctx.localFiles);
   req.signal = ctx.signal;
   const maxChars = charsForTokens(ctx.config.maxResultTokens);
   const outputDir = ctx.localFiles ? ctx.config.outputDir : undefined;
@@ -138,12 +174,21 @@ export async function callOperation(
         'Narrow the request, or use kernel-mcp over stdio, where large answers are saved to --output-dir',
     };
   }
-  const res = await ctx.client.request(req);
+  let res: Awaited<ReturnType<typeof ctx.client.request>>;
+  try {
+    res = await ctx.client.request(req);
+  } catch (err) {
+    throw withNotFoundHint(row, err);
+  }
+  forgetViewport(row, args, ctx);
   if (res.file) {
     const mediaType = res.contentType ?? row.answer.mediaType ?? 'application/octet-stream';
     return fileResult(res.file.path, res.file.bytes, mediaType, basename(res.file.path));
   }
   const isJson = res.contentType?.includes('json');
+  if (row.operationId === SCREENSHOT_OP && res.contentType?.startsWith('image/')) {
+    return screenshotResult(res.body, args, ctx);
+  }
   if (res.body.length === 0 || res.status === 204) return emptyResult(res.status, row.method, req.path);
   if (isJson) {
     let data: unknown;
@@ -171,6 +216,7 @@ export async function callOperation(
         maxChars,
       );
     }
+    if (usesCoordinates(row)) data = await positionToScreenshot(args, data, ctx);
     return jsonResult(
       row.operationId === 'processExec' && isObject(data) ? execView(data) : decodeB64Fields(data),
       maxChars,
@@ -187,6 +233,10 @@ export async function callOperation(
 
 /** The input schema of a row: the spec's, and for streams the cursor arguments instead of Last-Event-ID. */
 function inputFor(row: OperationRow): () => z.ZodType<Record<string, unknown>> {
+  if (row.operationId === SCREENSHOT_OP) {
+    return () =>
+      (row.input() as unknown as z.ZodObject).extend(screenshotArgs) as unknown as z.ZodType<Record<string, unknown>>;
+  }
   if (row.answer.kind !== 'stream') return row.input;
   return () => {
     const base = row.input() as unknown as z.ZodObject;
@@ -199,8 +249,9 @@ function inputFor(row: OperationRow): () => z.ZodType<Record<string, unknown>> {
 }
 
 function describe(row: OperationRow): string {
+  if (usesCoordinates(row)) return `${row.description} ${coordinateLine('screenshot')}`;
   if (row.answer.kind !== 'stream') return row.description;
-  return `${row.description} Returns events after the \`after\` cursor and the next cursor.`;
+  return `${row.description} Returns events and the next cursor.`;
 }
 
 export function operationTool(row: OperationRow): ToolDefinition {

@@ -19,6 +19,7 @@ import { operations } from '../generated/kernel-operations.gen.js';
 import type { ToolDefinition } from './define.js';
 import { dynamicTools } from './dynamic.js';
 import { allTools, unavailableReason } from './registry.js';
+import { distance } from './suggest.js';
 
 export class SelectionError extends Error {
   override name = 'SelectionError';
@@ -49,21 +50,6 @@ const KEYWORDS = ['all', 'default'];
 
 function toolsetsOf(all: readonly ToolDefinition[]): string[] {
   return [...new Set(all.map((t) => t.toolset))];
-}
-
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** The closest valid name, when it is close enough to be a typo (or contains / is contained in the input). */

@@ -31,9 +31,9 @@ export const streamArgs = {
   after: z
     .string()
     .regex(/^\d+$/, 'a cursor is the number a previous call returned')
-    .describe('Cursor from a previous call; omit for the oldest event.')
+    .describe('Cursor a previous call returned.')
     .optional(),
-  until: z.enum(['event', 'end']).describe('end: wait for the stream to end (or max_seconds).').optional(),
+  until: z.enum(['event', 'end']).describe('end: until the stream ends (or max_seconds).').optional(),
   max_events: z
     .int()
     .min(1)
@@ -50,7 +50,7 @@ export const streamArgs = {
     .int()
     .min(0)
     .max(STREAM_LIMITS.maxLingerMs)
-    .describe(`Keep collecting this long after the first event (default ${STREAM_LIMITS.defaultLingerMs}).`)
+    .describe(`Collect this long after the first event (default ${STREAM_LIMITS.defaultLingerMs}).`)
     .optional(),
 };
 
