@@ -106,9 +106,10 @@ describe.each(ERAS)('--code-mode over stdio (%s client)', (era) => {
     );
     expect(r.isError, text(r)).toBeFalsy();
     const out = value(r) as { id: string; ran: boolean; png: string; bytes: number };
-    expect(out).toMatchObject({ ran: true, png: 'image/png' });
+    // Screenshots are JPEG by default (scaled to the max edge).
+    expect(out).toMatchObject({ ran: true, png: 'image/jpeg' });
     expect(out.bytes).toBeGreaterThan(100);
-    expect(r.content.some((c) => c.type === 'image' && c.mimeType === 'image/png')).toBe(true);
+    expect(r.content.some((c) => c.type === 'image' && c.mimeType === 'image/jpeg')).toBe(true);
     const paths = sim.requests.slice(before).map((q) => `${q.method} ${q.path.replace(out.id, ':id')}`);
     expect(paths).toEqual([
       'POST /browsers',

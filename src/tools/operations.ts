@@ -155,7 +155,9 @@ export async function callOperation(
   ctx: ToolContext,
 ): Promise<CallToolResult> {
   if (row.answer.kind === 'stream') return readStream(row, await buildRequest(row, args, false), args, ctx);
-  const req = await buildRequest(row, usesCoordinates(row) ? await toViewport(row, args, ctx) : args, ctx.localFiles);
+  let req = await buildRequest(row, args, ctx.localFiles);
+  // Screen coordinates are scaled only for a request that is valid as given (nothing is sent for one that is not).
+  if (usesCoordinates(row)) req = await buildRequest(row, await toViewport(row, args, ctx), ctx.localFiles);
   req.signal = ctx.signal;
   const maxChars = charsForTokens(ctx.config.maxResultTokens);
   const outputDir = ctx.localFiles ? ctx.config.outputDir : undefined;

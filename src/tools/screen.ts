@@ -137,6 +137,7 @@ function scaleAction(action: unknown, m: Mapping): unknown {
 /** The arguments with screenshot-space coordinates turned into viewport pixels (unchanged when not scaling). */
 export async function toViewport(row: OperationRow, args: Obj, ctx: ToolContext): Promise<Obj> {
   if (!active(ctx) || !COORDINATE_OPS.has(row.operationId) || typeof args.id !== 'string') return args;
+  if (row.operationId === SCREENSHOT_OP && !args.region) return args;
   const m = mappingFor(await viewportOf(args.id, ctx), ctx.config.screenshotMaxEdge);
   if (m.fx === 1 && m.fy === 1) return args;
   switch (row.operationId) {
@@ -193,6 +194,8 @@ export async function screenshotResult(bytes: Uint8Array, args: Obj, ctx: ToolCo
     return errorResult(new Error(`The screenshot could not be decoded: ${(err as Error).message}`));
   }
   const maxEdge = ctx.config.screenshotMaxEdge;
+  // A whole-screen screenshot is the viewport: remember it, so the next click needs no lookup.
+  if (!args.region && typeof args.id === 'string' && original.width > 0) ctx.viewports?.set(args.id, original);
   // A region is scaled by the whole screen's factor, so the two kinds of screenshot agree.
   let target = scaledSize(original, maxEdge);
   if (args.region && typeof args.id === 'string' && maxEdge > 0) {

@@ -99,7 +99,12 @@ function hostile(req: IncomingMessage, res: ServerResponse) {
     case '/browsers/b64-1':
     case '/browsers/b64-2': {
       const shift = Number(route.at(-1));
-      return res.writeHead(200, json).end(JSON.stringify({ stdout_b64: envFile(shift).toString('base64') }));
+      // Not UTF-8 (a 0xff byte ahead), so the answer keeps it as base64 (text is decoded: see the test below).
+      const bytes = Buffer.concat([Buffer.from([0xff]), envFile(shift)]);
+      return res.writeHead(200, json).end(JSON.stringify({ stdout_b64: bytes.toString('base64') }));
+    }
+    case '/browsers/text-b64': {
+      return res.writeHead(200, json).end(JSON.stringify({ stdout_b64: envFile(0).toString('base64') }));
     }
     case '/browsers/nonewline/telemetry':
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -276,7 +281,13 @@ describe.each(['modern', 'legacy'] as const)('a hostile upstream (%s client, std
         expect(Buffer.from(piece, 'base64').toString('latin1')).not.toContain(S.apiKey.slice(0, 12));
       }
       expect(textOf(r)).not.toContain(envFile(shift).toString('base64'));
+      expect((r.structuredContent as { stdout_note?: string }).stdout_note).toContain('not valid UTF-8');
     }
+    // Base64 that is UTF-8 text is decoded, and the key in it is redacted as text.
+    const decoded = await call('browsers_retrieve', { id: 'text-b64' });
+    const stdout = String((decoded.structuredContent as { stdout?: string }).stdout);
+    expect(stdout).toContain('KERNEL_API_KEY=[redacted]');
+    expect(textOf(decoded)).not.toContain(S.apiKey);
     const r = await call('browsers_fs_read_file', { id: 'secret', path: '/env' });
     expect(r.isError, textOf(r)).toBeFalsy();
     const blob = (r.content[0]?.resource as { blob?: string } | undefined)?.blob ?? '';
