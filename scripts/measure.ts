@@ -8,12 +8,13 @@
  * Targets (1 KB = 1000 bytes): default set <= 32 KB, `all` <= 90 KB, `--dynamic` <= 2 KB and `--code-mode`
  * <= 2.5 KB, each with every operation reachable.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { getEncoding } from 'js-tiktoken';
+import { DEFAULT_EXCLUDED_TOOLS, DEFAULT_TOOLSETS } from '../src/tools/selection.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
@@ -23,6 +24,8 @@ const ENCODING = 'o200k_base';
 interface Mode {
   name: string;
   args: string[];
+  /** The README's Flags column. */
+  label?: string;
   /** The most bytes the tool list may take (undefined: no target). */
   targetBytes?: number;
   /** Operations this mode must reach (dynamic mode: every one). */
@@ -36,15 +39,31 @@ interface Mode {
 const PROXY_POOL_TOOLS = 'proxy_pool_sessions_create,proxy_pool_sessions_bulk_create,proxy_pool_sessions_delete';
 
 const MODES: Mode[] = [
-  { name: 'default', args: [], targetBytes: 32_000 },
-  { name: 'all', args: ['--toolsets', 'all', '--exclude-tools', PROXY_POOL_TOOLS], targetBytes: 90_000 },
-  { name: 'all + proxy_pool_sessions', args: ['--toolsets', 'all'] },
-  { name: 'read-only', args: ['--read-only'] },
-  { name: 'all, read-only', args: ['--toolsets', 'all', '--read-only'] },
-  { name: 'dynamic', args: ['--dynamic'], targetBytes: 2_000 },
-  { name: 'dynamic, deprecated too', args: ['--dynamic', '--include-deprecated'], targetBytes: 2_000 },
-  { name: 'code mode', args: ['--code-mode'], targetBytes: 2_500 },
+  { name: 'default', args: [], label: '—', targetBytes: 32_000 },
+  {
+    name: 'all',
+    args: ['--toolsets', 'all', '--exclude-tools', PROXY_POOL_TOOLS],
+    label: '`--toolsets all` (Kernel API)',
+    targetBytes: 90_000,
+  },
+  { name: 'all + proxy_pool_sessions', args: ['--toolsets', 'all'], label: '`--toolsets all` with `--simulate`' },
+  { name: 'read-only', args: ['--read-only'], label: '`--read-only`' },
+  { name: 'all, read-only', args: ['--toolsets', 'all', '--read-only'], label: '`--toolsets all --read-only`' },
+  { name: 'dynamic', args: ['--dynamic'], label: '`--dynamic`', targetBytes: 2_000 },
+  {
+    name: 'dynamic, deprecated too',
+    args: ['--dynamic', '--include-deprecated'],
+    label: '`--dynamic --include-deprecated`',
+    targetBytes: 2_000,
+  },
+  { name: 'code mode', args: ['--code-mode'], label: '`--code-mode`', targetBytes: 2_500 },
 ];
+
+/** The README's figures live between these markers; `npm run measure` rewrites them, `--check` compares. */
+const README = join(ROOT, 'README.md');
+const START = '<!-- measure:start -->';
+const END = '<!-- measure:end -->';
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
 
 interface Row {
   mode: string;
@@ -61,6 +80,9 @@ interface Row {
 }
 
 type Tool = { name: string; annotations?: { readOnlyHint?: boolean } };
+
+/** The tools of the last measured mode, by name (for the figures of single tools). */
+let lastTools: Tool[] = [];
 
 async function measure(mode: Mode, encode: (text: string) => number[]): Promise<Row> {
   const env: Record<string, string> = { KERNEL_MCP_LOG_LEVEL: 'warn' };
@@ -87,6 +109,7 @@ async function measure(mode: Mode, encode: (text: string) => number[]): Promise<
       tools.push(...(page.tools as Tool[]));
       cursor = page.nextCursor;
     } while (cursor);
+    lastTools = tools;
     const json = JSON.stringify(tools);
     let operations = tools.length;
     if (tools.some((t) => t.name === 'kernel_search_operations')) {
@@ -130,6 +153,17 @@ async function main() {
     rows.push(await measure(mode, encode));
   }
   const all = await measure({ name: 'every operation', args: ['--toolsets', 'all', '--include-deprecated'] }, encode);
+  // The default set is its toolsets minus the tools it leaves out: what those cost, and the largest alone.
+  const whole = await measure(
+    { name: 'default toolsets, whole', args: ['--toolsets', DEFAULT_TOOLSETS.join(',')] },
+    encode,
+  );
+  const largest = lastTools
+    .filter((t) => DEFAULT_EXCLUDED_TOOLS.includes(t.name))
+    .map((t) => ({ name: t.name, bytes: Buffer.byteLength(JSON.stringify(t)) }))
+    .sort((a, b) => b.bytes - a.bytes)[0];
+  const def = rows.find((r) => r.mode === 'default')!;
+  const leftOut = { tools: whole.tools - def.tools, bytes: whole.bytes - def.bytes };
   const deprecatedToo = rows.find((r) => r.mode === 'dynamic, deprecated too');
   if (deprecatedToo) {
     deprecatedToo.within_target =
@@ -155,6 +189,31 @@ async function main() {
     `\nBytes: the \`tools\` array of a real stdio tools/list (--simulate), as JSON. Tokens: js-tiktoken ${ENCODING}.` +
       `\nEvery operation (--toolsets all --include-deprecated): ${all.tools} tools, ${all.bytes.toLocaleString('en-US')} bytes.`,
   );
+
+  const block = readmeBlock(rows, whole, leftOut, largest);
+  const readme = readFileSync(README, 'utf8');
+  const i = readme.indexOf(START);
+  const j = readme.indexOf(END);
+  if (i < 0 || j < i) {
+    console.error(`README.md has no ${START} ... ${END} markers`);
+    process.exit(1);
+  }
+  const current = readme.slice(i + START.length, j).trim();
+  if (process.argv.includes('--check')) {
+    if (current !== block.trim()) {
+      console.error(
+        `README.md's measured figures are stale: run \`npm run measure\` and commit README.md.\n` +
+          `In README.md:\n${current}\n\nMeasured now:\n${block}`,
+      );
+      process.exit(1);
+    }
+    console.log('README.md figures match the measurement.');
+    return;
+  }
+  if (current !== block.trim()) {
+    writeFileSync(README, `${readme.slice(0, i + START.length)}\n${block}\n${readme.slice(j)}`);
+    console.log('Updated the figures in README.md.');
+  }
 
   mkdirSync(dirname(OUT), { recursive: true });
   const data = {
@@ -187,6 +246,33 @@ async function main() {
     );
     process.exit(1);
   }
+}
+
+/** The README's table of modes, and the figures of what the default set leaves out. */
+function readmeBlock(
+  rows: Row[],
+  whole: Row,
+  leftOut: { tools: number; bytes: number },
+  largest: { name: string; bytes: number } | undefined,
+): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const lines = [
+    '| Mode | Flags | Tools | Bytes | Tokens | Operations reachable | Target |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => {
+      const label = MODES.find((m) => m.name === r.mode)?.label ?? r.args;
+      const target =
+        r.target_bytes === null
+          ? ''
+          : `≤ ${r.target_bytes / 1000} KB: ${r.within_target ? 'met' : `**missed** by ${kb(r.bytes - r.target_bytes)}`}`;
+      return `| ${r.mode} | ${label} | ${r.tools} | ${n(r.bytes)} | ${n(r.tokens)} | ${r.operations} | ${target} |`;
+    }),
+    '',
+    `The default toolsets whole are ${whole.tools} tools (${kb(whole.bytes)}); the default set leaves out ` +
+      `${leftOut.tools} of them, which together cost ${kb(leftOut.bytes)}` +
+      (largest ? ` (\`${largest.name}\` alone ${kb(largest.bytes)}).` : '.'),
+  ];
+  return lines.join('\n');
 }
 
 await main();

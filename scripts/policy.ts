@@ -158,7 +158,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
   batchComputerAction: {
     description:
       'Run several computer actions (click, move, type, keys, scroll, drag, cursor, sleep) in order in one call; stops at the first error. Saves a round trip per action.',
-    // One call per action (browsers_computer_click_mouse, _type_text, ...) does the same; 5.7 KB of definition.
+    // One call per action (browsers_computer_click_mouse, _type_text, ...) does the same; the largest definition left out.
     notDefault: true,
   },
   takeScreenshot: {
