@@ -186,28 +186,37 @@ interface Row {
 function policyFields(
   id: string,
   toolset: string,
+  params: Param[],
 ): Pick<Row, 'secrets' | 'listChanging' | 'inDefaultSet' | 'stream' | 'view'> {
   const p = OPERATIONS[id] ?? {};
   return {
     ...(p.secrets?.length ? { secrets: p.secrets } : {}),
     ...(p.listChanging ? { listChanging: true as const } : {}),
     ...(DEFAULT_TOOLSETS.includes(toolset) ? { inDefaultSet: !p.notDefault } : {}),
-    ...(p.stream ? { stream: streamRow(p.stream) } : {}),
+    ...(p.stream ? { stream: streamRow(p.stream, params) } : {}),
     ...(p.view ? { view: p.view } : {}),
   };
 }
 
 type StreamRow = NonNullable<OperationRow['stream']>;
 
-function streamRow(s: StreamPolicy): StreamRow {
+function streamRow(s: StreamPolicy, params: Param[]): StreamRow {
   const [, pathPart = '', queryPart] = /^kernel:\/\/([^?{]*(?:\{\w+\}[^?{]*)*)(?:\{\?([\w,]+)\})?$/.exec(s.uri) ?? [];
   const parent = PARENTS[s.parent]!;
   const list = specOperations(specView).find((o) => o.op.operationId === parent.list)!;
+  const query = queryPart?.split(',') ?? [];
+  // URI query parameters with a fixed set of values complete to them.
+  const complete: Record<string, string[]> = {};
+  for (const q of query) {
+    const values = params.find((p) => p.in === 'query' && p.name === q)?.schema.enum;
+    if (values) complete[q] = values.map(String);
+  }
   return {
     name: s.resource,
     uriTemplate: s.uri,
     segments: pathPart.split('/'),
-    query: queryPart?.split(',') ?? [],
+    query,
+    ...(Object.keys(complete).length ? { complete } : {}),
     title: s.title,
     description: s.description + AFTER_HINT,
     envelope: s.events === 'envelope',
@@ -347,7 +356,7 @@ function collectRows(): Row[] {
       params: { path: pathParams, query: queryParams, header: headerParams },
       body,
       answer,
-      ...policyFields(op.operationId, toolset),
+      ...policyFields(op.operationId, toolset, params),
       inputCode,
     });
   }

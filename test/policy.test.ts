@@ -4,14 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { checkPolicy, checkSynonyms, type PolicyModule, type Spec } from '../scripts/lib/policy-check.js';
 import * as policy from '../scripts/policy.js';
 import { operations, SEARCH_SYNONYMS } from '../src/generated/kernel-operations.gen.js';
 import { redact } from '../src/kernel/redact.js';
 import { buildRequest } from '../src/tools/operations.js';
-import { ROOT } from './helpers/mcp.js';
+import { connectStdio, type McpSession, ROOT, text } from './helpers/mcp.js';
 
 const spec = parse(readFileSync(join(ROOT, 'spec/kernel-openapi.yml'), 'utf8')) as Spec;
 
@@ -177,5 +178,42 @@ describe('the rows carry the policy', () => {
     const code = 'return await page.title(); // policy test';
     await buildRequest(byId.get('executePlaywrightCode')!, { id: 'b1', code }, false);
     expect(redact(code)).toBe(code);
+  });
+});
+
+describe('list changes follow the per-operation policy', () => {
+  let mcp: McpSession | undefined;
+  afterEach(async () => {
+    await mcp?.close();
+    mcp = undefined;
+  });
+
+  // The deprecated agents-auth routes start login flows on auth connections (listed while IN_PROGRESS); a per-toolset
+  // rule (browsers, pools, invocations, deployments, managed_auth) never announced them.
+  it('announces a login flow started through the deprecated agents-auth route', async () => {
+    mcp = await connectStdio('legacy', { args: ['--simulate', '--toolsets', 'all', '--include-deprecated'] });
+    let changes = 0;
+    let heard: (() => void) | undefined;
+    const client = mcp.client as unknown as { setNotificationHandler(s: unknown, fn: () => Promise<void>): void };
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
+      changes++;
+      heard?.();
+    });
+    const connection = await mcp.call('auth_connections_create', { domain: 'example.com', profile_name: 'policy' });
+    expect(connection.isError, text(connection)).toBeFalsy();
+    const id = (connection.structuredContent as { id: string }).id;
+
+    const announced = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no list_changed (heard ${changes})`)), 15_000);
+      heard = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const flow = await mcp.call('agents_auth_invocations_create', { auth_agent_id: id });
+    expect(flow.isError, text(flow)).toBeFalsy();
+    await announced;
+    const { resources } = await mcp.client.listResources();
+    expect(resources.map((r) => r.uri)).toContain(`kernel://auth/connections/${id}/events`);
   });
 });

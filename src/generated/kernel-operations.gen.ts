@@ -2311,6 +2311,7 @@ export const operations: readonly OperationRow[] = [
       uriTemplate: 'kernel://browsers/{id}/logs{?source,path,supervisor_process}',
       segments: ['browsers', '{id}', 'logs'],
       query: ['source', 'path', 'supervisor_process'],
+      complete: { source: ['path', 'supervisor'] },
       title: 'Browser log file',
       description:
         'Lines of a log file on the browser instance, followed live, as JSON lines of `{seq, data}`. `source=path&path=/abs/file` for a file, or `source=supervisor&supervisor_process=<name>` for a supervised process. Append `?after=<seq>` (`&after=` after other parameters) to read only events after a sequence id.',

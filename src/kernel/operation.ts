@@ -76,6 +76,8 @@ export interface StreamResourceRow {
   segments: readonly string[];
   /** Query parameters the URI may carry (besides `after`); they become the operation's query parameters. */
   query: readonly string[];
+  /** Query parameters with a fixed set of values (the spec's enum): `completion/complete` offers them. */
+  complete?: Readonly<Record<string, readonly string[]>>;
   title: string;
   description: string;
   /** Telemetry: the event data is already a `{seq, event}` envelope and is shown as it is. */

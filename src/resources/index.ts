@@ -211,8 +211,9 @@ export function registerResources(server: McpServer, config: Config, deps: Resou
     const complete: Record<string, (value: string) => Promise<string[]> | string[]> = {
       id: completeIds(client, def.parent, logger),
     };
-    if (def.query.includes('source'))
-      complete.source = (value) => ['path', 'supervisor'].filter((s) => s.startsWith(value));
+    for (const [arg, values] of Object.entries(def.complete ?? {})) {
+      complete[arg] = (value) => values.filter((v) => v.startsWith(value));
+    }
     server.registerResource(
       def.name,
       new ResourceTemplate(uriTemplate, {
