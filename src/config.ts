@@ -76,6 +76,12 @@ export const ConfigSchema = z.object({
   liveViewOrigins: csv.optional(),
   /** Serve no skills (skill:// resources and the Skills extension); prompts stay. */
   noSkills: bool.default(false),
+  /** HTTP streams (2025 GET streams, listen streams): the most open at once, per passthrough key, and their lifetime. */
+  maxOpenStreams: int(1, 100_000).default(1024),
+  maxClientStreams: int(1, 100_000).default(64),
+  streamMaxMs: int(1000, 86_400_000).default(30 * 60_000),
+  /** The most 2025 sessions one passthrough key may hold. */
+  maxClientSessions: int(1, 100_000).default(100),
   /** Upstream answers: the largest read into memory, the largest saved to a file, the largest SSE event. */
   maxAnswerBytes: int(1024, 2 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   maxDownloadBytes: int(1024, 1024 * 1024 * 1024 * 1024).default(4 * 1024 * 1024 * 1024),
@@ -159,6 +165,22 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     help: 'origins the browser view may frame',
   },
   noSkills: { flag: 'no-skills', env: 'KERNEL_MCP_NO_SKILLS', boolean: true, help: 'serve no skill:// skills' },
+  maxOpenStreams: {
+    flag: 'max-open-streams',
+    env: 'KERNEL_MCP_MAX_OPEN_STREAMS',
+    help: 'HTTP streams (GET, listen) open at once',
+  },
+  maxClientStreams: {
+    flag: 'max-client-streams',
+    env: 'KERNEL_MCP_MAX_CLIENT_STREAMS',
+    help: 'open HTTP streams per passthrough key',
+  },
+  streamMaxMs: { flag: 'stream-max-ms', env: 'KERNEL_MCP_STREAM_MAX_MS', help: 'an HTTP stream is ended after this' },
+  maxClientSessions: {
+    flag: 'max-client-sessions',
+    env: 'KERNEL_MCP_MAX_CLIENT_SESSIONS',
+    help: '2025 sessions per passthrough key',
+  },
   maxAnswerBytes: {
     flag: 'max-answer-bytes',
     env: 'KERNEL_MCP_MAX_ANSWER_BYTES',

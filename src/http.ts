@@ -13,16 +13,19 @@
 import { createServer as createNodeServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
-import { type NodeMcpRequestHandler, type NodeServerResponseLike, toNodeHandler } from '@modelcontextprotocol/node';
+import { type NodeMcpRequestHandler, toNodeHandler } from '@modelcontextprotocol/node';
 import { isLegacyRequest } from '@modelcontextprotocol/server';
 import { type Config, ConfigError } from './config.js';
+import { ADMISSION_DEFAULTS, KeyAdmission } from './http/admission.js';
 import { Authenticator, resolveAuthMode } from './http/auth.js';
 import { banner } from './http/banner.js';
+import { readJsonBody } from './http/body.js';
+import { type Exchange, Exchanges } from './http/exchanges.js';
 import { HostAllowList, hostForUrl, isLoopbackHost, isWildcardHost, OriginAllowList } from './http/guards.js';
 import { writeJsonRpcError } from './http/respond.js';
 import { LegacySessions } from './http/sessions.js';
 import { type Tenant, TenantRegistry } from './http/tenants.js';
-import { addSecret, redact } from './kernel/redact.js';
+import { addSecret, redact, withSecrets } from './kernel/redact.js';
 import { listenRequestUris } from './resources/notifications.js';
 import type { ServerDeps } from './server.js';
 import { VERSION } from './version.js';
@@ -36,6 +39,7 @@ export interface HttpServerHandle {
 }
 
 const MCP_PATH = '/mcp';
+export const REQUEST_TIMEOUT_MS = 30_000;
 const HEALTH_PATH = '/healthz';
 const EXPOSED_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate, Last-Event-ID';
 const ALLOWED_HEADERS =
@@ -69,39 +73,15 @@ function onBodyDone(response: Response, done: () => void): Response {
   });
 }
 
-/**
- * The response as the SDK's Node adapter sees it, with one difference: an SSE response's headers are sent at once.
- * Node holds headers back until the first body write, and a GET stream may stay silent until its first keep-alive,
- * so the client would wait that long to learn the stream is open.
- */
-function flushingSse(res: ServerResponse): NodeServerResponseLike {
-  return {
-    writeHead(status, headers) {
-      res.writeHead(status, headers);
-      if (headers?.['content-type']?.startsWith('text/event-stream')) res.flushHeaders();
-      return res;
-    },
-    write: (chunk) => res.write(chunk),
-    end: (chunk) => res.end(chunk),
-    on: (event, listener) => res.on(event, listener),
-    get destroyed() {
-      return res.destroyed;
-    },
-  };
-}
-
-/** The resource URIs of a `subscriptions/listen` request, or undefined for any other request (or none named). */
-async function listenUris(request: Request): Promise<string[] | undefined> {
-  if (request.method !== 'POST') return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(await request.clone().text());
-  } catch {
-    return undefined;
-  }
+/** The resource URIs of a `subscriptions/listen` request body, or undefined for any other (or none named). */
+function listenUris(body: unknown): string[] | undefined {
+  if (body === undefined) return undefined;
   const uris = listenRequestUris(body);
   return uris?.length ? uris : undefined;
 }
+
+const isListen = (body: unknown) =>
+  !!body && typeof body === 'object' && (body as { method?: unknown }).method === 'subscriptions/listen';
 
 export async function startHttpServer(config: Config, deps: ServerDeps): Promise<HttpServerHandle> {
   const { logger } = deps;
@@ -121,18 +101,20 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     logger,
     maxTenants: config.maxSessions,
     idleMs: Math.max(config.sessionIdleMs, config.streamIdleMs),
+    ...(mode === 'passthrough' ? { admission: new KeyAdmission({ ...ADMISSION_DEFAULTS, logger }) } : {}),
   });
   const sessions = new LegacySessions({ config, logger });
   const tenantSweeper = setInterval(() => tenants.sweep(), 30_000);
   tenantSweeper.unref();
   const nodeHandlers = new WeakMap<Tenant, NodeMcpRequestHandler>();
 
-  async function route(tenant: Tenant, request: Request): Promise<Response> {
-    if (await isLegacyRequest(request, undefined, { maxRequestBodySize: config.maxBodyBytes })) {
-      return sessions.handle(tenant, request);
+  /** Routes a request whose body (if any) was read and parsed once already (`parsedBody`). */
+  async function route(tenant: Tenant, request: Request, parsedBody: unknown): Promise<Response> {
+    if (await isLegacyRequest(request, parsedBody, { maxRequestBodySize: config.maxBodyBytes })) {
+      return sessions.handle(tenant, request, parsedBody);
     }
-    const uris = await listenUris(request);
-    const response = await tenant.modern.fetch(request);
+    const uris = listenUris(parsedBody);
+    const response = await tenant.modern.fetch(request, parsedBody === undefined ? undefined : { parsedBody });
     if (!uris || !response.body || !response.headers.get('content-type')?.includes('text/event-stream')) {
       return response;
     }
@@ -144,7 +126,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     let h = nodeHandlers.get(tenant);
     if (!h) {
       h = toNodeHandler(
-        { fetch: (request) => route(tenant, request) },
+        { fetch: (request, options) => route(tenant, request, options?.parsedBody) },
         {
           maxRequestBodySize: config.maxBodyBytes,
           onerror: (err) => logger.error('MCP request failed', { error: err.stack ?? err.message }),
@@ -158,7 +140,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
   // The Host defaults name the port, known once listening; until then nothing is served.
   let hosts = new HostAllowList([]);
   const origins = new OriginAllowList(config.allowedOrigins ?? OriginAllowList.defaults());
-  let inflight = 0;
+  const exchanges = new Exchanges(config);
   let stopping = false;
 
   function health(req: IncomingMessage, res: ServerResponse) {
@@ -216,9 +198,6 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     if (!auth.ok) {
       return writeJsonRpcError(res, 401, -32000, auth.message, { 'www-authenticate': auth.challenge });
     }
-    if (inflight >= config.maxConcurrentRequests) {
-      return writeJsonRpcError(res, 503, -32000, 'Server busy: too many concurrent requests', { 'retry-after': '1' });
-    }
     const declared = Number(single(req.headers['content-length']));
     if (Number.isFinite(declared) && declared > config.maxBodyBytes) {
       return writeJsonRpcError(
@@ -229,22 +208,57 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
         { connection: 'close' },
       );
     }
-    const tenant = tenants.get(auth);
-    if (!tenant) {
-      return writeJsonRpcError(res, 503, -32000, 'Server busy: too many clients', { 'retry-after': '5' });
+    const found = await tenants.acquire(auth);
+    if (!('id' in found)) {
+      const headers: Record<string, string> =
+        found.status === 401
+          ? { 'www-authenticate': 'Bearer realm="kernel-mcp", error="invalid_token"' }
+          : { 'retry-after': '5' };
+      return writeJsonRpcError(res, found.status, -32000, found.message, headers);
     }
-    inflight++;
+    const tenant = found;
+    // A GET is a stream; a POST is a request while its body is read, and a stream if it opens a listen.
+    let exchange: Exchange | undefined;
+    if (method === 'GET') {
+      const started = exchanges.startStream(res, tenant);
+      if (typeof started === 'string') return writeJsonRpcError(res, 503, -32000, started, { 'retry-after': '5' });
+      exchange = started;
+    } else {
+      exchange = exchanges.startRequest(res);
+      if (!exchange) {
+        return writeJsonRpcError(res, 503, -32000, 'Server busy: too many concurrent requests', { 'retry-after': '1' });
+      }
+    }
+    let parsedBody: unknown;
+    if (method === 'POST') {
+      const body = await readJsonBody(req, config.maxBodyBytes);
+      if (!body.ok) {
+        return writeJsonRpcError(
+          res,
+          body.status,
+          body.code,
+          body.message,
+          body.status === 413 ? { connection: 'close' } : {},
+        );
+      }
+      parsedBody = body.value;
+      if (isListen(parsedBody)) {
+        const started = exchanges.startStream(res, tenant, exchange);
+        if (typeof started === 'string') return writeJsonRpcError(res, 503, -32000, started, { 'retry-after': '5' });
+      }
+    }
     tenant.active++;
     res.once('close', () => {
-      inflight--;
       tenant.active--;
       tenant.lastUsed = Date.now();
     });
     sessions.track(single(req.headers['mcp-session-id']), tenant, res);
-    await nodeHandlerFor(tenant)(req, flushingSse(res));
+    // A passthrough key is redacted in what is produced for its own client only.
+    await withSecrets(tenant.secrets, () => nodeHandlerFor(tenant)(req, exchange.response(), parsedBody));
   }
 
-  const server = createNodeServer((req, res) => {
+  // A request (headers and body) must arrive within 30 s: slow bodies cannot hold request slots for long.
+  const server = createNodeServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
     onRequest(req, res).catch((err: unknown) => {
       // Nothing a request does may take the process down.
       logger.error('HTTP request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -2,6 +2,7 @@
  * 2025-era sessions over HTTP: idle expiry, an open GET stream keeping a session alive, the concurrent-request
  * bound, and graceful shutdown ending the streams.
  */
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, type HttpServerProcess, INITIALIZE, legacyPost, sessionIdOf, startHttp } from './helpers/http.js';
@@ -41,21 +42,35 @@ describe('legacy session lifetime and the concurrency bound', () => {
 
   it('answers 503 with Retry-After beyond the concurrent-request bound, and recovers', async () => {
     const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
-    // The session's GET stream is one request in flight for as long as it is open.
+    // An open GET stream is a stream, not a request: calls still go through beside it.
     const controller = new AbortController();
     const stream = await fetch(srv.url, {
       headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
       signal: controller.signal,
     });
     expect(stream.status).toBe(200);
-    const busy = await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
+    const beside = await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
+    expect(beside.status).toBe(200);
+    // A request whose body is still arriving is the one request in flight the bound allows.
+    const slow = connect(srv.port, '127.0.0.1');
+    await new Promise<void>((r) => slow.once('connect', () => r()));
+    slow.write(
+      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nContent-Type: application/json\r\n` +
+        `Accept: application/json, text/event-stream\r\nMcp-Session-Id: ${sid}\r\nContent-Length: 100\r\n\r\n{"jsonrpc"`,
+    );
+    let busy = await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { 'mcp-session-id': sid });
+    for (let i = 0; i < 50 && busy.status !== 503; i++) {
+      await sleep(20);
+      busy = await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { 'mcp-session-id': sid });
+    }
     expect(busy.status).toBe(503);
     expect(busy.headers['retry-after']).toBeTruthy();
+    slow.destroy();
     controller.abort();
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
       await sleep(50);
-      status = (await legacyPost(srv.url, { id: 3, method: 'tools/list' }, { 'mcp-session-id': sid })).status;
+      status = (await legacyPost(srv.url, { id: 4, method: 'tools/list' }, { 'mcp-session-id': sid })).status;
     }
     expect(status).toBe(200);
   });
@@ -63,7 +78,7 @@ describe('legacy session lifetime and the concurrency bound', () => {
   it('keeps a session with an open GET stream alive past the idle time', async () => {
     // Start from no sessions, so the one that expires next is the idle control opened here.
     await until(() => liveSessions(srv.stderr()) === 0, 'the earlier sessions to expire');
-    // The control is opened first: the stream below is the one request the bound lets in while it is open.
+    // The control is opened first, so it is the idle session that expires.
     const control = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
     const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
     const controller = new AbortController();

@@ -79,28 +79,36 @@ export class LegacySessions {
   }
 
   /** Serves one legacy request for a tenant. */
-  async handle(tenant: Tenant, request: Request): Promise<Response> {
+  async handle(tenant: Tenant, request: Request, parsedBody?: unknown): Promise<Response> {
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
       const s = this.#sessions.get(sessionId);
       // Another tenant's session is, for this client, a session that does not exist.
       if (!s || s.closed || s.tenant !== tenant) return jsonRpcError(404, -32001, 'Session not found');
       s.lastUsed = Date.now();
-      return s.transport.handleRequest(request);
+      return s.transport.handleRequest(request, parsedBody === undefined ? undefined : { parsedBody });
     }
     if (request.method !== 'POST') {
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(await request.clone().text());
-    } catch {
-      return jsonRpcError(400, -32700, 'Parse error: the request body is not valid JSON');
+    let body: unknown = parsedBody;
+    if (body === undefined) {
+      try {
+        body = JSON.parse(await request.clone().text());
+      } catch {
+        return jsonRpcError(400, -32700, 'Parse error: the request body is not valid JSON');
+      }
     }
     if (!isInitializeRequest(body)) {
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
     }
     if (this.#closed) return jsonRpcError(503, -32000, 'Server is shutting down');
+    // A passthrough key at its own bound makes room among its own sessions only.
+    if (tenant.limited && tenant.sessions >= this.#config.maxClientSessions && !this.#evictOne(tenant)) {
+      return jsonRpcError(503, -32000, 'Too many sessions for this key: end one (DELETE) or try again later', {
+        'retry-after': '5',
+      });
+    }
     if (this.#sessions.size >= this.#config.maxSessions && !this.#evictOne()) {
       return jsonRpcError(503, -32000, 'Too many sessions: try again later', { 'retry-after': '5' });
     }
@@ -166,18 +174,30 @@ export class LegacySessions {
     } catch {}
   }
 
-  /** Makes room by ending the least recently used session with nothing in flight. */
-  #evictOne(): boolean {
+  /**
+   * Makes room by ending the least recently used session with nothing in flight: among `own`'s sessions when given
+   * (a key at its own bound), otherwise among the sessions of the tenant holding the most, so a key with few sessions
+   * never loses one to a key with many.
+   */
+  #evictOne(own?: Tenant): boolean {
     this.sweep();
-    if (this.#sessions.size < this.#config.maxSessions) return true;
+    if (!own && this.#sessions.size < this.#config.maxSessions) return true;
+    if (own && own.sessions < this.#config.maxClientSessions) return true;
+    const counts = new Map<Tenant, number>();
+    for (const s of this.#sessions.values()) if (s.active === 0) counts.set(s.tenant, (counts.get(s.tenant) ?? 0) + 1);
+    let from = own;
+    if (!from) {
+      for (const [t, n] of counts) if (!from || n > (counts.get(from) ?? 0)) from = t;
+    }
     let victim: Session | undefined;
     for (const s of this.#sessions.values()) {
-      if (s.active > 0) continue;
+      if (s.active > 0 || s.tenant !== from) continue;
       if (!victim || s.lastUsed < victim.lastUsed) victim = s;
     }
     if (!victim) return false;
     this.#logger.info('session limit reached: ending the least recently used idle session', {
       maxSessions: this.#config.maxSessions,
+      client: victim.tenant.label,
     });
     void this.#end(victim);
     return true;

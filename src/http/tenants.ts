@@ -8,10 +8,10 @@
  */
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Config } from '../config.js';
-import { removeSecret } from '../kernel/redact.js';
 import type { Logger } from '../log.js';
 import { StreamHub } from '../resources/hub.js';
 import { createServer, type ServerDeps } from '../server.js';
+import { checkKey, type KeyAdmission } from './admission.js';
 import type { AuthResult } from './auth.js';
 import { TenantPort } from './tenant-port.js';
 
@@ -25,8 +25,14 @@ export interface Tenant {
   readonly modern: McpHttpHandler;
   /** How list changes and resource updates reach this tenant's clients. */
   readonly port: TenantPort;
-  /** HTTP requests in flight (open streams included). */
+  /** HTTP exchanges open (requests in flight and open streams). */
   active: number;
+  /** Open streams (2025 GET streams, listen streams). */
+  streams: number;
+  /** A passthrough key's tenant: held to the per-key bounds on sessions and streams. */
+  readonly limited: boolean;
+  /** What is redacted in this tenant's output on top of the process's own secrets (its key). */
+  readonly secrets: readonly string[];
   /** Open legacy sessions. */
   sessions: number;
   lastUsed: number;
@@ -34,9 +40,8 @@ export interface Tenant {
 
 interface Entry {
   tenant: Tenant;
-  /** Created here (passthrough): its hub is closed and its key forgotten when it is dropped. */
+  /** Created here (passthrough): its hub is closed when it is dropped. */
   owned: boolean;
-  apiKey?: string;
 }
 
 export interface TenantRegistryOptions {
@@ -47,6 +52,14 @@ export interface TenantRegistryOptions {
   maxTenants: number;
   /** A passthrough tenant with nothing in flight and no session is dropped after this long. */
   idleMs: number;
+  /** Checks a new passthrough key against the Kernel API before it becomes a tenant. */
+  admission?: KeyAdmission;
+}
+
+/** Why no tenant: the answer to give. */
+export interface Refusal {
+  status: number;
+  message: string;
 }
 
 export class TenantRegistry {
@@ -66,6 +79,21 @@ export class TenantRegistry {
     return [...this.#entries.values()].map((e) => e.tenant);
   }
 
+  /**
+   * The tenant for an authenticated request. A passthrough key not held yet is first checked against the Kernel API
+   * (see admission.ts): a key the API refuses never becomes a tenant nor makes room by evicting one.
+   */
+  async acquire(auth: Extract<AuthResult, { ok: true }>): Promise<Tenant | Refusal> {
+    if (auth.mode === 'passthrough' && !this.#entries.has(auth.keyHash) && this.#options.admission) {
+      const { deps } = this.#options;
+      const verdict = await this.#options.admission.admit(auth.keyHash, () =>
+        checkKey(deps.client.withOptions({ apiKey: auth.apiKey, pinKey: false, maxRetries: 0 })),
+      );
+      if (!verdict.ok) return { status: verdict.status, message: verdict.message };
+    }
+    return this.get(auth) ?? { status: 503, message: 'Server busy: too many clients' };
+  }
+
   /** The tenant for an authenticated request; undefined when the server is at its bound of passthrough tenants. */
   get(auth: Extract<AuthResult, { ok: true }>): Tenant | undefined {
     if (this.#closed) return undefined;
@@ -76,13 +104,14 @@ export class TenantRegistry {
       return found.tenant;
     }
     if (auth.mode !== 'passthrough') {
-      const entry = { tenant: this.#make(id, 'shared', this.#options.deps), owned: false };
+      const entry = { tenant: this.#make(id, 'shared', this.#options.deps, false, []), owned: false };
       this.#entries.set(id, entry);
       return entry.tenant;
     }
     if (this.#entries.size >= this.#options.maxTenants && !this.#evictOne()) return undefined;
     const { deps, config, logger } = this.#options;
-    const client = deps.client.withOptions({ apiKey: auth.apiKey });
+    // The key is redacted only in this tenant's output (withSecrets), never process-wide.
+    const client = deps.client.withOptions({ apiKey: auth.apiKey, pinKey: false });
     const hub = new StreamHub(client, {
       bufferEvents: config.streamBufferEvents,
       bufferBytes: config.streamBufferBytes,
@@ -90,13 +119,14 @@ export class TenantRegistry {
       logger,
     });
     const label = `key:${id.slice(0, 8)}`;
-    const entry: Entry = { tenant: this.#make(id, label, { ...deps, client, hub }), owned: true, apiKey: auth.apiKey };
+    const tenant = this.#make(id, label, { ...deps, client, hub }, true, [auth.apiKey]);
+    const entry: Entry = { tenant, owned: true };
     this.#entries.set(id, entry);
     logger.debug('new passthrough client', { client: label });
     return entry.tenant;
   }
 
-  #make(id: string, label: string, deps: ServerDeps): Tenant {
+  #make(id: string, label: string, deps: ServerDeps, limited: boolean, secrets: readonly string[]): Tenant {
     const { config, logger } = this.#options;
     const port = new TenantPort(deps.hub, logger);
     const modern = createMcpHandler(() => createServer(config, deps, port), {
@@ -105,7 +135,19 @@ export class TenantRegistry {
       maxRequestBodySize: config.maxBodyBytes,
       onerror: (err) => logger.debug('mcp handler', { client: label, error: err.message }),
     });
-    return { id, label, deps, modern, port, active: 0, sessions: 0, lastUsed: Date.now() };
+    return {
+      id,
+      label,
+      deps,
+      modern,
+      port,
+      active: 0,
+      streams: 0,
+      limited,
+      secrets,
+      sessions: 0,
+      lastUsed: Date.now(),
+    };
   }
 
   /** Drops the least recently used idle passthrough tenant; false when every one is busy. */
@@ -139,11 +181,7 @@ export class TenantRegistry {
       await e.tenant.modern.close();
     } catch {}
     e.tenant.port.close();
-    if (e.owned) {
-      e.tenant.deps.hub.close();
-      // The key stays a secret while anything else (the server's own KERNEL_API_KEY) still uses it.
-      if (e.apiKey && e.apiKey !== this.#options.config.apiKey) removeSecret(e.apiKey);
-    }
+    if (e.owned) e.tenant.deps.hub.close();
   }
 
   /** Ends every modern listen stream and closes the hubs this registry created. */

@@ -33,6 +33,11 @@ export interface KernelClientOptions {
   headers?: Record<string, string>;
   /** How the client waits between retries (tests record the waits instead of sleeping). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Redact the key everywhere in the process (the server's own key; default). False for an HTTP passthrough
+   * client's key: that is redacted only while serving its client (`withSecrets`).
+   */
+  pinKey?: boolean;
   /** The largest answer read into memory (JSON, or bytes not saved to a file), in bytes. */
   maxAnswerBytes?: number;
   /** The largest answer saved to a file (`KernelRequest.download`), in bytes. */
@@ -229,7 +234,7 @@ export class KernelClient {
   constructor(options: KernelClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#apiKey = options.apiKey;
-    addSecret(options.apiKey, { pin: true });
+    if (options.pinKey !== false) addSecret(options.apiKey, { pin: true });
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#maxRetries = options.maxRetries ?? 2;
     this.#maxRetryAfter = options.maxRetryAfterSeconds ?? 30;

@@ -4,12 +4,27 @@
  * are also found base64-encoded in text (at any byte alignment, standard and URL alphabets) and as raw bytes in
  * binary answers (`redactBytes`, `redactBytesStream`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Transform } from 'node:stream';
 
 /** Credentials of the process itself (API keys, HTTP tokens): kept until removed. */
 const pinned = new Set<string>();
 /** The base64 forms of the pinned secrets, by secret. */
 const encodedForms = new Map<string, string[]>();
+/**
+ * Secrets of whoever is being served right now (an HTTP passthrough client's own key): redacted in what is produced
+ * while serving that client, and nowhere else, so one client's bearer never blanks out another client's results.
+ */
+const scoped = new AsyncLocalStorage<readonly string[]>();
+
+/** Runs `fn` (and everything it starts) with `secrets` redacted on top of the process's own. */
+export function withSecrets<T>(secrets: readonly string[], fn: () => T): T {
+  return scoped.run(
+    secrets.filter((s) => s.length >= 6),
+    fn,
+  );
+}
+
 /** Secrets seen in tool arguments (write-only passwords, codes): the most recent ones, so memory stays bounded. */
 const recent = new Set<string>();
 const RECENT_MAX = 2000;
@@ -67,6 +82,9 @@ export function redact(text: string): string {
       if (out.includes(s)) out = out.split(s).join('[redacted]');
     }
   }
+  for (const s of scoped.getStore() ?? []) {
+    if (out.includes(s)) out = out.split(s).join('[redacted]');
+  }
   for (const forms of encodedForms.values()) {
     for (const f of forms) if (out.includes(f)) out = out.split(f).join('[redacted]');
   }
@@ -76,7 +94,7 @@ export function redact(text: string): string {
 
 /** Deep-redacts string values of a JSON-like value. */
 export function redactValue<T>(value: T): T {
-  if (pinned.size === 0 && recent.size === 0) return value;
+  if (pinned.size === 0 && recent.size === 0 && !scoped.getStore()?.length) return value;
   if (typeof value === 'string') return redact(value) as T;
   if (Array.isArray(value)) return value.map((v) => redactValue(v)) as T;
   if (value && typeof value === 'object') {

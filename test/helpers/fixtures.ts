@@ -35,13 +35,13 @@ export interface PassthroughAccounts {
 }
 
 /** The simulators have different seeds: the two accounts' ids must differ for the isolation checks to mean anything. */
-export function usePassthroughAccounts(keyA: string, keyB: string): PassthroughAccounts {
+export function usePassthroughAccounts(keyA: string, keyB: string, args: string[] = []): PassthroughAccounts {
   const accounts = {} as PassthroughAccounts;
   beforeAll(async () => {
     accounts.simA = await startSimulator({ seed: 1 });
     accounts.simB = await startSimulator({ seed: 2 });
     accounts.router = await keyRouter({ [keyA]: accounts.simA, [keyB]: accounts.simB });
-    accounts.srv = await startHttp({ args: ['--auth', 'passthrough', '--base-url', accounts.router.url] });
+    accounts.srv = await startHttp({ args: ['--auth', 'passthrough', '--base-url', accounts.router.url, ...args] });
   });
   afterAll(() => closeAll(accounts.srv, accounts.router, accounts.simA, accounts.simB));
   return accounts;
