@@ -36,7 +36,7 @@ function simulatorSeed(given: number | undefined): number {
 
 async function runSimulatorOnly(argv: string[]) {
   const { parseArgs } = await import('node:util');
-  const usageLine = 'Usage: kernel-mcp simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--simulator-seed N]';
+  const usageLine = `Usage: ${selfCommand()} simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--simulator-seed N]`;
   let values: { port?: string; host?: string; 'api-key'?: string; 'simulator-seed'?: string };
   try {
     ({ values } = parseArgs({
@@ -89,7 +89,7 @@ async function runSimulatorOnly(argv: string[]) {
 
 async function runSkillsCommand(argv: string[]) {
   if (argv[0] !== 'export' || argv.length !== 2 || argv[1]?.startsWith('-')) {
-    fail('usage: kernel-mcp skills export DIR   (writes every shipped skill folder into DIR)');
+    fail(`usage: ${selfCommand()} skills export DIR   (writes every shipped skill folder into DIR)`);
   }
   const { exportSkills } = await import('./skills/catalog.js');
   const names = await exportSkills(argv[1] as string);

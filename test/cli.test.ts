@@ -140,10 +140,14 @@ describe('start-up failures', () => {
 describe('selfCommand', () => {
   it('names the command the user ran: npx, an installed bin, or node with the script path', () => {
     const cli = '/home/u/kernel-mcp/dist/src/cli.js';
-    expect(selfCommand({ argv1: cli, cwd: '/home/u', env: { npm_command: 'exec' } })).toBe('npx kernel-mcp');
-    expect(selfCommand({ argv1: '/usr/local/bin/kernel-mcp', cwd: '/', env: {} })).toBe('kernel-mcp');
-    expect(selfCommand({ argv1: cli, cwd: '/home/u/kernel-mcp', env: {} })).toBe('node dist/src/cli.js');
-    expect(selfCommand({ argv1: cli, cwd: '/tmp', env: {} })).toBe(`node ${cli}`);
-    expect(selfCommand({ argv1: '/My Apps/cli.js', cwd: '/tmp', env: {} })).toBe(`node '/My Apps/cli.js'`);
+    const npx = '/home/u/.npm/_npx/3f2a/node_modules/.bin/kernel-mcp';
+    expect(selfCommand({ argv1: npx, cwd: '/home/u' })).toBe('npx kernel-mcp');
+    expect(selfCommand({ argv1: '/home/u/app/node_modules/.bin/kernel-mcp', cwd: '/home/u/app' })).toBe(
+      'npx kernel-mcp',
+    );
+    expect(selfCommand({ argv1: '/usr/local/bin/kernel-mcp', cwd: '/' })).toBe('kernel-mcp');
+    expect(selfCommand({ argv1: cli, cwd: '/home/u/kernel-mcp' })).toBe('node dist/src/cli.js');
+    expect(selfCommand({ argv1: cli, cwd: '/tmp' })).toBe(`node ${cli}`);
+    expect(selfCommand({ argv1: '/My Apps/cli.js', cwd: '/tmp' })).toBe(`node '/My Apps/cli.js'`);
   });
 });

@@ -148,6 +148,7 @@ describe('kernel-mcp skills export DIR', () => {
     } catch (err) {
       stderr = String((err as { stderr?: string }).stderr);
     }
-    expect(stderr).toContain('usage: kernel-mcp skills export DIR');
+    // The command as the user ran it: `node dist/src/cli.js` from the clone.
+    expect(stderr).toContain('usage: node dist/src/cli.js skills export DIR');
   });
 });
