@@ -179,6 +179,7 @@ interface Row {
   inDefaultSet?: boolean;
   stream?: StreamRow;
   view?: 'browser' | 'login';
+  screen?: 'coordinates' | 'position' | 'viewport';
   inputCode: string;
 }
 
@@ -187,7 +188,7 @@ function policyFields(
   id: string,
   toolset: string,
   params: Param[],
-): Pick<Row, 'secrets' | 'listChanging' | 'inDefaultSet' | 'stream' | 'view'> {
+): Pick<Row, 'secrets' | 'listChanging' | 'inDefaultSet' | 'stream' | 'view' | 'screen'> {
   const p = OPERATIONS[id] ?? {};
   return {
     ...(p.secrets?.length ? { secrets: p.secrets } : {}),
@@ -195,6 +196,7 @@ function policyFields(
     ...(DEFAULT_TOOLSETS.includes(toolset) ? { inDefaultSet: !p.notDefault } : {}),
     ...(p.stream ? { stream: streamRow(p.stream, params) } : {}),
     ...(p.view ? { view: p.view } : {}),
+    ...(p.screen ? { screen: p.screen } : {}),
   };
 }
 

@@ -125,6 +125,12 @@ export interface OperationPolicy {
   stream?: StreamPolicy;
   /** The MCP App view (src/apps/) a host shows next to this tool's result: the browser, or a login flow. */
   view?: 'browser' | 'login';
+  /**
+   * Screen space (src/tools/screen.ts, `--coordinates screenshot`): `coordinates`, its arguments hold screen
+   * coordinates (scaled from the screenshot to the viewport); `position`, it answers one (scaled back); `viewport`,
+   * it changes or ends a browser's viewport (the remembered one is forgotten).
+   */
+  screen?: 'coordinates' | 'position' | 'viewport';
 }
 
 /** Appended to every stream resource's description. */
@@ -140,11 +146,12 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
     view: 'browser',
   },
   getBrowsersById: { view: 'browser' },
-  deleteBrowsersById: { listChanging: true },
+  deleteBrowsersById: { listChanging: true, screen: 'viewport' },
   patchBrowsersById: {
     description: 'Change a running browser session: its proxy, profile, viewport or telemetry.',
     // Reconfiguring a running session; creating it configured is the common path.
     notDefault: true,
+    screen: 'viewport',
   },
   uploadExtensionsToBrowser: { notDefault: true },
   executePlaywrightCode: {
@@ -160,14 +167,21 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
       'Run several computer actions (click, move, type, keys, scroll, drag, cursor, sleep) in order in one call; stops at the first error. Saves a round trip per action.',
     // One call per action (browsers_computer_click_mouse, _type_text, ...) does the same; the largest definition left out.
     notDefault: true,
+    screen: 'coordinates',
   },
   takeScreenshot: {
     description:
       'Capture a screenshot of the browser (or a region), scaled to at most 1568 px (--screenshot-max-edge), as JPEG or PNG; the answer states the original size and the scale.',
     readOnly: true,
     view: 'browser',
+    // The region to capture.
+    screen: 'coordinates',
   },
-  getMousePosition: { readOnly: true, notDefault: true },
+  getMousePosition: { readOnly: true, notDefault: true, screen: 'position' },
+  clickMouse: { screen: 'coordinates' },
+  moveMouse: { screen: 'coordinates' },
+  dragMouse: { screen: 'coordinates' },
+  scroll: { screen: 'coordinates' },
   readClipboard: { readOnly: true },
   setCursor: { notDefault: true },
 

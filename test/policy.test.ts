@@ -138,6 +138,7 @@ describe('the rows carry the policy', () => {
       expect(row.listChanging ?? false, id).toBe(p.listChanging ?? false);
       expect(row.secrets ?? [], id).toEqual(p.secrets ?? []);
       expect(row.stream?.name, id).toBe(p.stream?.resource);
+      expect(row.screen, id).toBe(p.screen);
     }
     for (const row of operations) {
       const inDefaultToolset = policy.DEFAULT_TOOLSETS.includes(row.toolset);

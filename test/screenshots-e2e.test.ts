@@ -45,7 +45,7 @@ describe.each(ERAS)('screenshots and coordinates (%s client)', (era) => {
   beforeAll(async () => {
     mcp = await connectStdio(era, {
       env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url },
-      args: ['--tools', 'browsers_computer_batch,browsers_computer_get_mouse_position'],
+      args: ['--tools', 'browsers_computer_batch,browsers_computer_get_mouse_position,browsers_update'],
     });
   });
   afterAll(async () => {
@@ -102,6 +102,16 @@ describe.each(ERAS)('screenshots and coordinates (%s client)', (era) => {
       }),
     );
     expect(await rawMouse(id)).toEqual({ x: Math.round((1567 * 2560) / 1568), y: Math.round((881 * 1440) / 882) });
+  });
+
+  it('after browsers_update resizes the viewport, clicks scale to the new size', async () => {
+    const id = ok(await mcp.call('browsers_create', { viewport: { width: 2560, height: 1440 } })).session_id as string;
+    ok(await mcp.call('browsers_computer_click_mouse', { id, x: 784, y: 441 }));
+    expect(await rawMouse(id)).toEqual({ x: 1280, y: 720 });
+    // 1280x720 fits in 1568 px: screenshot space is viewport space again.
+    ok(await mcp.call('browsers_update', { id, viewport: { width: 1280, height: 720 } }));
+    ok(await mcp.call('browsers_computer_click_mouse', { id, x: 100, y: 200 }));
+    expect(await rawMouse(id)).toEqual({ x: 100, y: 200 });
   });
 
   it('the descriptions say which space coordinates are in', async () => {

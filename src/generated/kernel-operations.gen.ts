@@ -759,6 +759,7 @@ export const operations: readonly OperationRow[] = [
     },
     answer: { kind: 'json', mediaType: 'application/json', list: false },
     inDefaultSet: false,
+    screen: 'viewport',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -854,6 +855,7 @@ export const operations: readonly OperationRow[] = [
     answer: { kind: 'empty', list: false },
     listChanging: true,
     inDefaultSet: true,
+    screen: 'viewport',
     input: () => z.strictObject({ id: z.string().describe('Browser session ID') }),
   },
   {
@@ -1055,6 +1057,7 @@ export const operations: readonly OperationRow[] = [
     },
     answer: { kind: 'empty', list: false },
     inDefaultSet: true,
+    screen: 'coordinates',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -1090,6 +1093,7 @@ export const operations: readonly OperationRow[] = [
     },
     answer: { kind: 'empty', list: false },
     inDefaultSet: true,
+    screen: 'coordinates',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -1129,6 +1133,7 @@ export const operations: readonly OperationRow[] = [
     answer: { kind: 'binary', mediaType: 'image/png', list: false },
     inDefaultSet: true,
     view: 'browser',
+    screen: 'coordinates',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -1217,6 +1222,7 @@ export const operations: readonly OperationRow[] = [
     },
     answer: { kind: 'empty', list: false },
     inDefaultSet: true,
+    screen: 'coordinates',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -1256,6 +1262,7 @@ export const operations: readonly OperationRow[] = [
     },
     answer: { kind: 'empty', list: false },
     inDefaultSet: true,
+    screen: 'coordinates',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -1339,6 +1346,7 @@ export const operations: readonly OperationRow[] = [
     body: { kind: 'json', mediaType: 'application/json', fields: ['actions'], binary: [] },
     answer: { kind: 'empty', list: false },
     inDefaultSet: false,
+    screen: 'coordinates',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -1516,6 +1524,7 @@ export const operations: readonly OperationRow[] = [
     body: { kind: 'none', fields: [], binary: [] },
     answer: { kind: 'json', mediaType: 'application/json', list: false },
     inDefaultSet: false,
+    screen: 'position',
     input: () => z.strictObject({ id: z.string().describe('Browser session ID') }),
   },
   {

@@ -50,6 +50,8 @@ export interface OperationRow {
   stream?: StreamResourceRow;
   /** The MCP App view a host shows next to this tool's result (src/apps/). */
   view?: 'browser' | 'login';
+  /** Screen space: arguments hold coordinates, the answer is a position, or the browser's viewport changes. */
+  screen?: 'coordinates' | 'position' | 'viewport';
   /** Builds the zod input schema (lazily, so start-up does not pay for 133 schemas). */
   input: () => z.ZodType<Record<string, unknown>>;
 }

@@ -27,20 +27,10 @@ const DEFAULT_VIEWPORT: Size = { width: 1920, height: 1080 };
 
 export const SCREENSHOT_DEFAULTS = { format: 'jpeg' as const, quality: 80 };
 
-/** Operations whose arguments hold screen coordinates, and the one that answers a position. */
-const COORDINATE_OPS = new Set([
-  'clickMouse',
-  'moveMouse',
-  'dragMouse',
-  'scroll',
-  'takeScreenshot',
-  'batchComputerAction',
-]);
-const POSITION_OP = 'getMousePosition';
 export const SCREENSHOT_OP = 'takeScreenshot';
 
-export const usesCoordinates = (row: OperationRow) =>
-  COORDINATE_OPS.has(row.operationId) || row.operationId === POSITION_OP;
+/** Operations whose arguments hold screen coordinates, or that answer a position (`screen` in scripts/policy.ts). */
+export const usesCoordinates = (row: OperationRow) => row.screen === 'coordinates' || row.screen === 'position';
 
 /** The returned size of a screenshot of `size`: the longest edge at most maxEdge (0: unscaled). */
 export function scaledSize(size: Size, maxEdge: number): Size {
@@ -82,7 +72,7 @@ async function viewportOf(id: string, ctx: ToolContext): Promise<Size> {
 
 /** Forgets a browser's viewport (after browsers_update or browsers_delete). */
 export function forgetViewport(row: OperationRow, args: Record<string, unknown>, ctx: ToolContext): void {
-  if ((row.operationId === 'patchBrowser' || row.operationId === 'deleteBrowser') && typeof args.id === 'string') {
+  if (row.screen === 'viewport' && typeof args.id === 'string') {
     ctx.viewports?.delete(args.id);
   }
 }
@@ -136,7 +126,7 @@ function scaleAction(action: unknown, m: Mapping): unknown {
 
 /** The arguments with screenshot-space coordinates turned into viewport pixels (unchanged when not scaling). */
 export async function toViewport(row: OperationRow, args: Obj, ctx: ToolContext): Promise<Obj> {
-  if (!active(ctx) || !COORDINATE_OPS.has(row.operationId) || typeof args.id !== 'string') return args;
+  if (!active(ctx) || row.screen !== 'coordinates' || typeof args.id !== 'string') return args;
   if (row.operationId === SCREENSHOT_OP && !args.region) return args;
   const m = mappingFor(await viewportOf(args.id, ctx), ctx.config.screenshotMaxEdge);
   if (m.fx === 1 && m.fy === 1) return args;
