@@ -6,10 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
-import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
-import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type AnyClient, assertBuilt, baseEnv, CLI, type Era, type McpSession, wrapClient } from './mcp.js';
+import { assertBuilt, baseEnv, CLI, connectClient, type Era, type McpSession, wrapClient } from './mcp.js';
 
 export interface HttpServerProcess {
   /** The MCP endpoint, e.g. http://127.0.0.1:41234/mcp */
@@ -89,23 +88,9 @@ export interface ConnectHttpOptions {
 /** Connects a client of the given era to a running HTTP server. */
 export async function connectHttp(era: Era, url: string, options: ConnectHttpOptions = {}): Promise<McpSession> {
   const requestInit: RequestInit = options.token ? { headers: { Authorization: `Bearer ${options.token}` } } : {};
-  let client: AnyClient;
-  if (era === 'modern') {
-    const transport = new ModernHttp(new URL(url), { requestInit, ...(options.fetch ? { fetch: options.fetch } : {}) });
-    const c = new ModernClient(
-      { name: 'kernel-mcp-tests', version: '1.0.0' },
-      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
-    );
-    await c.connect(transport);
-    if (c.getProtocolEra() !== 'modern') throw new Error(`expected the modern era, got ${c.getProtocolEra()}`);
-    client = c as unknown as AnyClient;
-  } else {
-    const transport = new LegacyHttp(new URL(url), { requestInit, ...(options.fetch ? { fetch: options.fetch } : {}) });
-    const c = new LegacyClient({ name: 'kernel-mcp-tests-2025', version: '1.0.0' }, { capabilities: {} });
-    await c.connect(transport);
-    client = c as unknown as AnyClient;
-  }
-  return wrapClient(era, client);
+  const init = { requestInit, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const transport = era === 'modern' ? new ModernHttp(new URL(url), init) : new LegacyHttp(new URL(url), init);
+  return wrapClient(era, await connectClient(era, transport));
 }
 
 export interface RawResponse {

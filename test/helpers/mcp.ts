@@ -91,29 +91,30 @@ export async function connectStdio(era: Era, options: SpawnOptions = {}): Promis
     ...(options.cwd ? { cwd: options.cwd } : {}),
   };
   let stderr = '';
-  let client: AnyClient;
+  const transport = era === 'modern' ? new ModernStdio(params) : new LegacyStdio(params);
+  (transport.stderr as Readable | null)?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return wrapClient(era, await connectClient(era, transport), () => stderr);
+}
+
+/**
+ * Connects a client of `era` over a transport of its own SDK: a 2026-07-28 client pinned to the modern revision
+ * (checked), or a 2025-11-25 client.
+ */
+export async function connectClient(era: Era, transport: unknown): Promise<AnyClient> {
   if (era === 'modern') {
-    const transport = new ModernStdio(params);
-    (transport.stderr as Readable | null)?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
     const c = new ModernClient(
       { name: 'kernel-mcp-tests', version: '1.0.0' },
       { versionNegotiation: { mode: { pin: '2026-07-28' } } },
     );
-    await c.connect(transport);
+    await c.connect(transport as Parameters<ModernClient['connect']>[0]);
     if (c.getProtocolEra() !== 'modern') throw new Error(`expected the modern era, got ${c.getProtocolEra()}`);
-    client = c as unknown as AnyClient;
-  } else {
-    const transport = new LegacyStdio(params);
-    (transport.stderr as Readable | null)?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const c = new LegacyClient({ name: 'kernel-mcp-tests-2025', version: '1.0.0' }, { capabilities: {} });
-    await c.connect(transport);
-    client = c as unknown as AnyClient;
+    return c as unknown as AnyClient;
   }
-  return wrapClient(era, client, () => stderr);
+  const c = new LegacyClient({ name: 'kernel-mcp-tests-2025', version: '1.0.0' }, { capabilities: {} });
+  await c.connect(transport as Parameters<LegacyClient['connect']>[0]);
+  return c as unknown as AnyClient;
 }
 
 /**
