@@ -5,19 +5,13 @@
  * answers exactly as the direct tool, with the same request reaching the API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedRequest, Simulator } from '../simulator/index.js';
-import { startSimulator } from '../simulator/index.js';
+import type { RecordedRequest } from '../simulator/index.js';
+import { useSimulator } from './helpers/fixtures.js';
 import { connectStdio, ERAS, type McpSession, type ToolResult, text } from './helpers/mcp.js';
 
 const KEY = 'sk_dynamic_e2e_key_0123456789';
 
-let sim: Simulator;
-beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+const sim = useSimulator({ apiKey: KEY });
 
 /** What identifies a request: everything but its timing and per-connection headers. */
 function shape(r: RecordedRequest) {

@@ -5,18 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../simulator/index.js';
+import { useSimulator } from './helpers/fixtures.js';
 import { CLI, connectStdio, ERAS, type McpSession, text } from './helpers/mcp.js';
 
 const KEY = 'sk_e2e_stdio_key_0123456789';
 
-let sim: Simulator;
-beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+const sim = useSimulator({ apiKey: KEY });
 
 /** Decodes a PNG enough to prove it is one: signature, IHDR size, and IDAT that inflates to the right length. */
 function decodePng(buf: Buffer): { width: number; height: number } {

@@ -4,18 +4,12 @@
  * up through all of them.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../simulator/index.js';
+import { useSimulator } from './helpers/fixtures.js';
 import { connectStdio, ERAS, type McpSession, text } from './helpers/mcp.js';
 
 const KEY = 'sk_e2e_faults_key_0123456789';
 
-let sim: Simulator;
-beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+const sim = useSimulator({ apiKey: KEY });
 
 const count = (method: string, path: string) =>
   sim.requests.filter((r) => r.method === method && r.path === path).length;

@@ -13,7 +13,7 @@ import { proxyPoolClient } from '../src/proxy-pool/client.js';
 import { proxyPoolTools } from '../src/proxy-pool/tools.js';
 import type { ToolContext, ToolDefinition } from '../src/tools/define.js';
 import { errorResult } from '../src/tools/results.js';
-import { ids, POOL, PROVIDER, SESSION_ID, WS } from './helpers/proxy-pool-fixtures.js';
+import { ENDPOINT, ids, POOL, PROVIDER, SESSION_ID, WS } from './helpers/proxy-pool-fixtures.js';
 
 const KERNEL = 'http://kernel.test';
 const POOL_URL = 'http://pool.test';
@@ -97,10 +97,7 @@ const wireSession = {
   poolId: POOL,
   providerId: PROVIDER,
   token: 'sess-abc123',
-  scheme: 'http',
-  host: '203.0.113.10',
-  port: 8080,
-  username: 'user-018f',
+  ...ENDPOINT,
   enabled: true,
   version: '1',
   createdAt: '2026-06-29T10:15:00Z',
@@ -114,10 +111,7 @@ describe('proxy_pool_sessions_create', () => {
     const result = await run('proxy_pool_sessions_create', {
       ...ids,
       token: 'sess-abc123',
-      scheme: 'http',
-      host: '203.0.113.10',
-      port: 8080,
-      username: 'user-018f',
+      ...ENDPOINT,
       password: PASSWORD,
     });
     expect(result.isError).toBeUndefined();
@@ -133,10 +127,7 @@ describe('proxy_pool_sessions_create', () => {
       poolId: POOL,
       providerId: PROVIDER,
       token: 'sess-abc123',
-      scheme: 'http',
-      host: '203.0.113.10',
-      port: 8080,
-      username: 'user-018f',
+      ...ENDPOINT,
       password: PASSWORD,
     });
     expect(result.structuredContent).toEqual({
@@ -146,10 +137,7 @@ describe('proxy_pool_sessions_create', () => {
         pool_id: POOL,
         provider_id: PROVIDER,
         token: 'sess-abc123',
-        scheme: 'http',
-        host: '203.0.113.10',
-        port: 8080,
-        username: 'user-018f',
+        ...ENDPOINT,
         enabled: true,
         version: '1',
         created_at: '2026-06-29T10:15:00Z',

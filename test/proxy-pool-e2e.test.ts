@@ -5,10 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../simulator/index.js';
 import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../simulator/proxy-pool.js';
+import { useSimulator } from './helpers/fixtures.js';
 import { CLI, connectStdio, ERAS, type McpSession, type ToolResult, text } from './helpers/mcp.js';
-import { POOL, PROVIDER } from './helpers/proxy-pool-fixtures.js';
+import { ENDPOINT, POOL, PROVIDER, workspaceIds } from './helpers/proxy-pool-fixtures.js';
 
 const KEY = 'sk_e2e_proxy_pool_0123456789';
 const PASSWORD = 'pw-e2e-S3cr3t-91c4d';
@@ -16,22 +16,10 @@ const PASSWORD = 'pw-e2e-S3cr3t-91c4d';
 const SHORT_PASSWORD = 'Zq9#x';
 const SERVICE = '/proxies.v1.Proxies/';
 
-let sim: Simulator;
-beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+const sim = useSimulator({ apiKey: KEY });
 
 /** A workspace of its own per test, so eras and tests never see each other's sessions. */
-let wsCounter = 0;
-function freshWorkspace(): string {
-  const b = Buffer.alloc(16, 0x11);
-  b.writeUInt32BE(++wsCounter, 12);
-  b[0] = 0x01;
-  return b.toString('base64');
-}
+const freshWorkspace = workspaceIds(0x11, 0x01);
 
 const stored = (ws: string) => proxyPoolSessions(sim.url).filter((s) => s.workspaceId === ws);
 const serviceRequests = (rpc?: string) => sim.requests.filter((r) => r.path.startsWith(SERVICE + (rpc ?? '')));
@@ -94,10 +82,7 @@ describe.each(ERAS)('proxy-pool sessions over stdio (%s client)', (era) => {
     const staticResult = await call('proxy_pool_sessions_create', {
       ...ids,
       token: `sess-static-${era}`,
-      scheme: 'http',
-      host: '203.0.113.10',
-      port: 8080,
-      username: 'user-018f',
+      ...ENDPOINT,
       password: PASSWORD,
     });
     expect(staticResult.isError).toBeFalsy();
@@ -107,10 +92,7 @@ describe.each(ERAS)('proxy-pool sessions over stdio (%s client)', (era) => {
       pool_id: POOL,
       provider_id: PROVIDER,
       token: `sess-static-${era}`,
-      scheme: 'http',
-      host: '203.0.113.10',
-      port: 8080,
-      username: 'user-018f',
+      ...ENDPOINT,
       enabled: true,
       version: '1',
     });

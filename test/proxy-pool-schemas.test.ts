@@ -19,10 +19,10 @@ import {
 } from '../src/proxy-pool/schemas.js';
 import { proxyPoolTools } from '../src/proxy-pool/tools.js';
 import { compile } from '../src/tools/define.js';
-import { ids, POOL, PROVIDER, WS } from './helpers/proxy-pool-fixtures.js';
+import { ENDPOINT, ids, POOL, PROVIDER, WS } from './helpers/proxy-pool-fixtures.js';
 
 const SESSION = 'AY+MIjMzfu6P/05OTk5OTg==';
-const endpoint = { scheme: 'http', host: '203.0.113.10', port: 8080, username: 'user-018f', password: 'pw-unit-1' };
+const endpoint = { ...ENDPOINT, password: 'pw-unit-1' };
 
 function issues(schema: z.ZodType, value: unknown): { path: string; message: string }[] {
   const r = schema.safeParse(value);
@@ -208,10 +208,7 @@ describe('wire bodies', () => {
       poolId: POOL,
       providerId: PROVIDER,
       token: 'sess-abc123',
-      scheme: 'http',
-      host: '203.0.113.10',
-      port: 8080,
-      username: 'user-018f',
+      ...ENDPOINT,
       password: 'pw-unit-1',
     });
     const rotation = createSessionInput().parse({ ...ids, token: 'r' });

@@ -5,30 +5,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../simulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../simulator/proxy-pool.js';
+import { useSimulator } from './helpers/fixtures.js';
 import { ROOT } from './helpers/mcp.js';
-import { POOL, PROVIDER } from './helpers/proxy-pool-fixtures.js';
+import { POOL, PROVIDER, workspaceIds } from './helpers/proxy-pool-fixtures.js';
 
 const KEY = 'sk_sim_proxy_pool_0123456789';
 const POOL_2 = 'AY+MISIifMyN3T09PT09Pg==';
 const CONNECT = { 'content-type': 'application/json', 'connect-protocol-version': '1' };
 
-let sim: Simulator;
-beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+const sim = useSimulator({ apiKey: KEY });
 
-let wsCounter = 0;
-function freshWorkspace(): string {
-  const b = Buffer.alloc(16, 0x22);
-  b.writeUInt32BE(++wsCounter, 12);
-  return b.toString('base64');
-}
+const freshWorkspace = workspaceIds(0x22);
 
 async function rpc(
   method: string,

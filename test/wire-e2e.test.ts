@@ -4,18 +4,12 @@
  * list once. The built CLI over stdio, a client of each era.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../simulator/index.js';
+import { useSimulator } from './helpers/fixtures.js';
 import { connectStdio, ERAS, type McpSession, text } from './helpers/mcp.js';
 
 const KEY = 'sk_wire_e2e_key_0123456789';
 
-let sim: Simulator;
-beforeAll(async () => {
-  sim = await startSimulator({ apiKey: KEY });
-});
-afterAll(async () => {
-  await sim?.close();
-});
+const sim = useSimulator({ apiKey: KEY });
 
 interface Page {
   items: { id: string; name: string }[];

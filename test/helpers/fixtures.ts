@@ -3,9 +3,30 @@
  * the tests and stops them after. Read the fields inside tests (they are set once `beforeAll` has run).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { type Simulator, startSimulator } from '../../simulator/index.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.js';
 import { closeAll, type HttpServerProcess, type KeyRouter, keyRouter, startHttp } from './http.js';
 import { connectStdio, type Era, type McpSession } from './mcp.js';
+
+/**
+ * A simulator for the enclosing `describe` (or file): started in `beforeAll`, closed in `afterAll`. The value
+ * returned stands for it and may be used from the tests on (`sim.url`, `sim.requests`, `sim.setFaults(...)`).
+ */
+export function useSimulator(options: SimulatorOptions = {}): Simulator {
+  let current: Simulator | undefined;
+  beforeAll(async () => {
+    current = await startSimulator(options);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  return new Proxy({} as Simulator, {
+    get(_, key) {
+      if (!current) throw new Error('the simulator starts in beforeAll: use it inside hooks and tests');
+      const value = Reflect.get(current, key, current);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
+}
 
 /** A simulator and a client of `era` on the CLI over stdio, using the simulator with `key`. */
 export interface SimulatorBehindStdio {

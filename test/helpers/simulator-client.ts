@@ -55,6 +55,12 @@ export async function request(base: string, method: string, path: string, opts: 
   return { status: res.status, headers: res.headers, mediaType, bytes, text, json };
 }
 
+/** `request` bound to one simulator: `const call = caller(sim)`, then `call('GET', '/browsers')`. */
+export const caller =
+  (sim: { url: string }) =>
+  (method: string, path: string, opts: RequestOptions = {}): Promise<Answer> =>
+    request(sim.url, method, path, opts);
+
 export interface SseFrame {
   id?: string;
   data: string;

@@ -1,21 +1,14 @@
 /** Behaviour of the browser-scoped areas: sessions, filesystem, processes, computer controls, pools. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { startSimulator } from '../../simulator/index.js';
 import { writeZip } from '../../simulator/zip.js';
+import { useSimulator } from '../helpers/fixtures.js';
 import { inspectPng } from '../helpers/simulator-binary.js';
-import { type Answer, formData, type Json, readSse, request } from '../helpers/simulator-client.js';
+import { type Answer, caller, formData, type Json, readSse, request } from '../helpers/simulator-client.js';
 
-let sim: Simulator;
+const sim = useSimulator({ eventIntervalMs: 5 });
 
-beforeAll(async () => {
-  sim = await startSimulator({ eventIntervalMs: 5 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-
-const call = (method: string, path: string, opts: Parameters<typeof request>[3] = {}) =>
-  request(sim.url, method, path, opts);
+const call = caller(sim);
 
 async function newBrowser(body: Json = {}): Promise<string> {
   const a = await call('POST', '/browsers', { json: body });

@@ -1,24 +1,16 @@
 /** Behaviour of the account-level areas (apps, managed auth, credentials, proxies) and of the binary formats. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tar, zstdStored } from '../../simulator/archive.js';
 import { totp } from '../../simulator/credentials.js';
-import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { indexedParts, parseMultipart } from '../../simulator/multipart.js';
 import { readZip, writeZip } from '../../simulator/zip.js';
+import { useSimulator } from '../helpers/fixtures.js';
 import { unzip } from '../helpers/simulator-binary.js';
-import { type Answer, formData, type Json, readSse, request, waitFor } from '../helpers/simulator-client.js';
+import { type Answer, caller, formData, type Json, readSse, waitFor } from '../helpers/simulator-client.js';
 
-let sim: Simulator;
+const sim = useSimulator({ eventIntervalMs: 5 });
 
-beforeAll(async () => {
-  sim = await startSimulator({ eventIntervalMs: 5 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-
-const call = (method: string, path: string, opts: Parameters<typeof request>[3] = {}) =>
-  request(sim.url, method, path, opts);
+const call = caller(sim);
 
 function expectError(a: Answer, status: number, mentions: string): void {
   expect(a.status, a.text).toBe(status);

@@ -2,18 +2,12 @@
  * SSE behaviour: per-stream ids from 1, Last-Event-ID resume without gaps or duplicates, cutStreamsAfter,
  * keepalive comments, streams ending with their resource, and open-stream accounting.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../simulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { startSimulator } from '../../simulator/index.js';
+import { useSimulator } from '../helpers/fixtures.js';
 import { type Json, readSse, request, type SseFrame, waitFor } from '../helpers/simulator-client.js';
 
-let sim: Simulator;
-
-beforeAll(async () => {
-  sim = await startSimulator({ eventIntervalMs: 5, keepaliveMs: 20 });
-});
-afterAll(async () => {
-  await sim.close();
-});
+const sim = useSimulator({ eventIntervalMs: 5, keepaliveMs: 20 });
 
 async function browser(body: Json = { telemetry: {} }): Promise<string> {
   const a = await request(sim.url, 'POST', '/browsers', { json: body });
