@@ -1,27 +1,14 @@
-/**
- * The bin's small contract: `--version`, `--help`, a taken port as one line that names it and `--port`, and the
- * simulator's ids, new each `--simulate` run unless `--simulator-seed` pins them.
- */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfCommand } from '../src/invocation.js';
-import { assertBuilt, CLI, connectStdio, type Era, ROOT } from './helpers/mcp.js';
+import { CLI, connectStdio, type Era, ROOT, runCli } from './helpers/mcp.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
-function run(args: string[], env: Record<string, string> = {}) {
-  assertBuilt();
-  return spawnSync(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    input: '',
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, env);
 
 describe('kernel-mcp --version and --help', () => {
   it('--version prints the package version and nothing else', () => {
@@ -93,14 +80,7 @@ describe('simulator ids', () => {
 describe('start-up failures', () => {
   /** Runs the CLI from `cwd` and expects a non-zero exit with exactly one line on stderr, which it returns. */
   function oneLine(args: string[], env: Record<string, string> = {}, cwd = ROOT): string {
-    assertBuilt();
-    const res = spawnSync(process.execPath, [CLI, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      input: '',
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const res = runCli(args, env, cwd);
     expect(res.status).not.toBe(0);
     expect(res.stdout).toBe('');
     const lines = res.stderr.trimEnd().split('\n');

@@ -1,24 +1,10 @@
-/**
- * `kernel-mcp config <client>` prints a stdio config that starts this kernel-mcp by absolute paths. Each printed
- * config is started exactly as written (from another working directory) and a client lists its tools; a config
- * with a key reaches the API with it; no secret is printed; bad requests are one line.
- */
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator/index.js';
-import { assertBuilt, CLI, connectStdio, type Era } from './helpers/mcp.js';
+import { CLI, connectStdio, type Era, runCli } from './helpers/mcp.js';
 
-function printConfig(args: string[], env: Record<string, string> = {}) {
-  assertBuilt();
-  return spawnSync(process.execPath, [CLI, 'config', ...args], {
-    cwd: tmpdir(),
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-}
+const printConfig = (args: string[], env: Record<string, string> = {}) => runCli(['config', ...args], env, tmpdir());
 
 interface StdioServer {
   command: string;

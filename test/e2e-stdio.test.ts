@@ -1,12 +1,7 @@
-/**
- * The built CLI over stdio, driven by a 2026-07-28 client and a 2025-11-25 client, against the simulator on a
- * loopback port (started here, so the test sees every request that reaches the API).
- */
-import { spawnSync } from 'node:child_process';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSimulator } from './helpers/fixtures.js';
-import { CLI, connectStdio, ERAS, type McpSession, text } from './helpers/mcp.js';
+import { connectStdio, ERAS, type McpSession, runCli, text } from './helpers/mcp.js';
 
 const KEY = 'sk_e2e_stdio_key_0123456789';
 
@@ -41,8 +36,7 @@ function decodePng(buf: Buffer): { width: number; height: number } {
 
 describe('stdio without a key', () => {
   it('exits non-zero and says how to set KERNEL_API_KEY', () => {
-    const env = { PATH: process.env.PATH ?? '' };
-    const res = spawnSync(process.execPath, [CLI], { env, input: '', encoding: 'utf8', timeout: 20_000 });
+    const res = runCli([]);
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain('KERNEL_API_KEY is not set');
     expect(res.stderr).toContain('--simulate');

@@ -1,14 +1,8 @@
-/**
- * The built CLI over Streamable HTTP with a token, driven by a 2026-07-28 client and a 2025-11-25 client, against
- * the simulator: both eras end to end, authentication (401), DNS-rebinding protection (403), the body bound (413),
- * DELETE of a legacy session, the ready message, and the startup refusals.
- */
-import { spawnSync } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSimulatorBehindHttp } from './helpers/fixtures.js';
 import { connectHttp, INITIALIZE, legacyPost, messages, rawRequest, sessionIdOf } from './helpers/http.js';
-import { CLI, ERAS, type McpSession, text } from './helpers/mcp.js';
+import { ERAS, type McpSession, runCli, text } from './helpers/mcp.js';
 
 const TOKEN = 'tok_http_e2e_0123456789abcdef';
 
@@ -217,11 +211,7 @@ describe('HTTP with a token (both eras)', () => {
 
 describe('startup refusals', () => {
   it('refuses to bind a non-loopback address without authentication', () => {
-    const res = spawnSync(process.execPath, [CLI, '--simulate', '--transport', 'http', '--host', '0.0.0.0'], {
-      env: { PATH: process.env.PATH ?? '' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const res = runCli(['--simulate', '--transport', 'http', '--host', '0.0.0.0']);
     expect(res.status).not.toBe(0);
     expect(res.status).not.toBeNull();
     expect(res.stderr).toContain('refusing to serve HTTP on 0.0.0.0 without authentication');
@@ -229,11 +219,7 @@ describe('startup refusals', () => {
   });
 
   it('refuses --auth token without a token', () => {
-    const res = spawnSync(process.execPath, [CLI, '--simulate', '--transport', 'http', '--auth', 'token'], {
-      env: { PATH: process.env.PATH ?? '' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const res = runCli(['--simulate', '--transport', 'http', '--auth', 'token']);
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain('--auth token needs a token');
   });

@@ -1,13 +1,7 @@
-/**
- * The proxy_pool_sessions tools end to end: the built CLI over stdio, driven by a 2026-07-28 client and a
- * 2025-11-25 client, against the simulator started here (so the test sees every request that reaches the
- * service and what the service stored), plus `--simulate` on its own and the configuration errors.
- */
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { errorWorkspaceId, PROXY_POOL_CODES, proxyPoolSessions } from '../simulator/proxy-pool.js';
 import { useSimulator } from './helpers/fixtures.js';
-import { CLI, connectStdio, ERAS, type McpSession, type ToolResult, text } from './helpers/mcp.js';
+import { connectStdio, ERAS, type McpSession, runCli, type ToolResult, text } from './helpers/mcp.js';
 import { ENDPOINT, POOL, PROVIDER, workspaceIds } from './helpers/proxy-pool-fixtures.js';
 
 const KEY = 'sk_e2e_proxy_pool_0123456789';
@@ -375,12 +369,7 @@ describe('proxy-pool configuration', () => {
   it.each([[['--toolsets', 'proxy_pool_sessions']], [['--tools', 'proxy_pool_sessions_create']]])(
     'names KERNEL_PROXY_POOL_URL when %j is asked for without it',
     (args) => {
-      const res = spawnSync(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH ?? '', KERNEL_API_KEY: KEY },
-        input: '',
-        encoding: 'utf8',
-        timeout: 20_000,
-      });
+      const res = runCli(args, { KERNEL_API_KEY: KEY });
       expect(res.status).not.toBe(0);
       expect(res.stderr).toContain('KERNEL_PROXY_POOL_URL');
       expect(res.stdout).toBe('');

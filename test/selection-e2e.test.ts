@@ -1,16 +1,10 @@
-/**
- * Tool selection end to end: the built CLI over stdio (`--simulate`), listed by a client of each protocol era.
- * Each mode lists exactly the tools selectTools computes; --read-only lists nothing that writes; an unknown toolset
- * or tool fails at startup with the valid names. Run `npm run build` first (npm test does).
- */
-import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Config, makeConfig } from '../src/config.js';
 import { operations } from '../src/generated/kernel-operations.gen.js';
 import { compile, publishedAnnotations } from '../src/tools/define.js';
 import { allTools } from '../src/tools/registry.js';
 import { selectTools } from '../src/tools/selection.js';
-import { CLI, connectStdio, ERAS, type McpSession } from './helpers/mcp.js';
+import { connectStdio, ERAS, type McpSession, runCli } from './helpers/mcp.js';
 
 /** What the CLI computes with --simulate (which also points the proxy-pool service at the simulator). */
 function expected(c: Partial<Config>) {
@@ -106,13 +100,7 @@ describe('selection flags and environment (modern client)', () => {
 });
 
 describe('startup errors', () => {
-  const start = (args: string[]) =>
-    spawnSync(process.execPath, [CLI, '--simulate', ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-      input: '',
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+  const start = (args: string[]) => runCli(['--simulate', ...args]);
 
   it('an unknown toolset exits non-zero and lists the valid toolsets', () => {
     const res = start(['--toolsets', 'browsers,brwosers']);
@@ -135,12 +123,7 @@ describe('startup errors', () => {
   });
 
   it('an unknown toolset in the environment fails the same way', () => {
-    const res = spawnSync(process.execPath, [CLI, '--simulate'], {
-      env: { PATH: process.env.PATH ?? '', KERNEL_MCP_TOOLSETS: 'nope' },
-      input: '',
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const res = runCli(['--simulate'], { KERNEL_MCP_TOOLSETS: 'nope' });
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain('unknown toolset');
     expect(res.stderr).toContain('Valid toolsets: all, default,');

@@ -4,6 +4,7 @@
  * 2025-11-25 client (the `Client` of `@modelcontextprotocol/sdk` 1.x). Both sit behind one small interface so a
  * test can run the same assertions for each era.
  */
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -21,6 +22,21 @@ export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 
 export function assertBuilt() {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does).`);
+}
+
+/**
+ * Runs the built CLI to its end (from `cwd`, default here) with no stdin and only PATH plus `env` in its
+ * environment: for start-up failures, `--help`, `config` and the like.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): SpawnSyncReturns<string> {
+  assertBuilt();
+  return spawnSync(process.execPath, [CLI, ...args], {
+    ...(cwd ? { cwd } : {}),
+    env: { PATH: process.env.PATH ?? '', ...env },
+    input: '',
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
 }
 
 export interface ToolResult {
