@@ -5,7 +5,15 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, type HttpServerProcess, INITIALIZE, legacyPost, sessionIdOf, startHttp } from './helpers/http.js';
+import {
+  closeAll,
+  type HttpServerProcess,
+  INITIALIZE,
+  legacyPost,
+  openSessionStream,
+  sessionIdOf,
+  startHttp,
+} from './helpers/http.js';
 
 /** Polls until `check` holds: the server's own log says when a session expired, so no test sleeps past a timer. */
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
@@ -43,12 +51,8 @@ describe('legacy session lifetime and the concurrency bound', () => {
   it('answers 503 with Retry-After beyond the concurrent-request bound, and recovers', async () => {
     const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
     // An open GET stream is a stream, not a request: calls still go through beside it.
-    const controller = new AbortController();
-    const stream = await fetch(srv.url, {
-      headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
-      signal: controller.signal,
-    });
-    expect(stream.status).toBe(200);
+    const stream = await openSessionStream(srv.url, sid);
+    expect(stream.response.status).toBe(200);
     const beside = await legacyPost(srv.url, { id: 2, method: 'tools/list' }, { 'mcp-session-id': sid });
     expect(beside.status).toBe(200);
     // A request whose body is still arriving is the one request in flight the bound allows.
@@ -66,7 +70,7 @@ describe('legacy session lifetime and the concurrency bound', () => {
     expect(busy.status).toBe(503);
     expect(busy.headers['retry-after']).toBeTruthy();
     slow.destroy();
-    controller.abort();
+    stream.abort();
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
       await sleep(50);
@@ -81,16 +85,12 @@ describe('legacy session lifetime and the concurrency bound', () => {
     // The control is opened first, so it is the idle session that expires.
     const control = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
     const sid = sessionIdOf(await legacyPost(srv.url, INITIALIZE));
-    const controller = new AbortController();
-    const stream = await fetch(srv.url, {
-      headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
-      signal: controller.signal,
-    });
-    expect(stream.status).toBe(200);
+    const stream = await openSessionStream(srv.url, sid);
+    expect(stream.response.status).toBe(200);
     const expired = count(srv.stderr(), 'legacy session expired');
     await until(() => count(srv.stderr(), 'legacy session expired') > expired, 'the idle control session to expire');
     expect(liveSessions(srv.stderr())).toBe(1);
-    controller.abort();
+    stream.abort();
     let status = 0;
     for (let i = 0; i < 50 && (status === 0 || status === 503); i++) {
       await sleep(50);

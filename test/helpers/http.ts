@@ -140,6 +140,16 @@ export function legacyPost(
   });
 }
 
+/** Opens the GET (SSE) stream of a 2025-era session; `abort()` drops it. */
+export async function openSessionStream(url: string, sid: string): Promise<{ response: Response; abort(): void }> {
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    headers: { accept: 'text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+    signal: controller.signal,
+  });
+  return { response, abort: () => controller.abort() };
+}
+
 export const INITIALIZE = {
   id: 1,
   method: 'initialize',
