@@ -34,6 +34,12 @@ function simulatorSeed(given: number | undefined): number {
   return given ?? randomInt(1, 0xffff_ffff);
 }
 
+/**
+ * The product's one way into the simulator (a separate program shipped in the same package, see simulator/README.md):
+ * loaded only for `--simulate` and `kernel-mcp simulator`, so it stays out of every other start.
+ */
+const loadSimulator = () => import('../simulator/index.js');
+
 async function runSimulatorOnly(argv: string[]) {
   const { parseArgs } = await import('node:util');
   const usageLine = `Usage: ${selfCommand()} simulator [--port 4010] [--host 127.0.0.1] [--api-key KEY] [--simulator-seed N]`;
@@ -59,7 +65,7 @@ async function runSimulatorOnly(argv: string[]) {
     fail('--simulator-seed must be a whole number from 1 to 4294967295');
   }
   const host = values.host ?? '127.0.0.1';
-  const { startSimulator } = await import('../simulator/index.js');
+  const { startSimulator } = await loadSimulator();
   let sim: Awaited<ReturnType<typeof startSimulator>>;
   try {
     sim = await startSimulator({
@@ -142,7 +148,7 @@ async function main() {
   let baseUrl = config.baseUrl;
   let apiKey = config.apiKey;
   if (config.simulate) {
-    const { startSimulator } = await import('../simulator/index.js');
+    const { startSimulator } = await loadSimulator();
     apiKey = `sim_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     const sim = await startSimulator({ apiKey, seed: simulatorSeed(config.simulatorSeed) });
     baseUrl = sim.url;
