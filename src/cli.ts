@@ -169,7 +169,9 @@ async function main() {
     throw err;
   }
 
-  const passthrough = config.transport === 'http' && config.auth === 'passthrough';
+  // Passthrough and the built-in OAuth server reach Kernel with each client's own key, not the server's.
+  const passthrough =
+    config.transport === 'http' && (config.auth === 'passthrough' || (config.auth === 'oauth' && !config.oauthIssuer));
   if (!apiKey && !passthrough) {
     const self = selfCommand();
     fail(

@@ -41,8 +41,16 @@ export const ConfigSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: int(0, 65535).default(3333),
   /** HTTP auth: `token` (clients send KERNEL_MCP_HTTP_TOKEN), `passthrough` (clients send their own Kernel key), `none` (loopback only). */
-  auth: z.enum(['token', 'passthrough', 'none']).optional(),
+  auth: z.enum(['token', 'passthrough', 'oauth', 'none']).optional(),
   httpToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** --auth oauth: an external authorization server (OIDC issuer URL); absent: the built-in one. */
+  oauthIssuer: z.url({ protocol: /^https?$/ }).optional(),
+  /** --auth oauth (built in): signs cookies and CSRF tokens, encrypts the Kernel keys people bring. */
+  oauthSecret: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  /** The URL clients reach this server at (OAuth issuer and resource); default http://host:port. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** TLS terminates in front of this server (a proxy serves https): allows an http:// --public-url elsewhere than loopback. */
+  tlsTerminated: bool.default(false),
   allowedHosts: csv.optional(),
   allowedOrigins: csv.optional(),
   timeoutMs: int(1000, 600_000).default(60_000),
@@ -107,8 +115,21 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
   transport: { flag: 'transport', env: 'KERNEL_MCP_TRANSPORT', help: 'stdio (default) or http' },
   host: { flag: 'host', env: 'KERNEL_MCP_HOST', help: 'HTTP bind address (default 127.0.0.1)' },
   port: { flag: 'port', env: 'KERNEL_MCP_PORT', help: 'HTTP port (default 3333)' },
-  auth: { flag: 'auth', env: 'KERNEL_MCP_AUTH', help: 'HTTP auth: token, passthrough or none' },
+  auth: { flag: 'auth', env: 'KERNEL_MCP_AUTH', help: 'HTTP auth: token, passthrough, oauth or none' },
   httpToken: { flag: 'http-token', env: 'KERNEL_MCP_HTTP_TOKEN', help: 'bearer token HTTP clients must send' },
+  oauthIssuer: { flag: 'oauth-issuer', env: 'KERNEL_MCP_OAUTH_ISSUER', help: 'external OAuth issuer (--auth oauth)' },
+  oauthSecret: {
+    flag: 'oauth-secret',
+    env: 'KERNEL_MCP_OAUTH_SECRET',
+    help: 'built-in OAuth server secret (prefer the variable)',
+  },
+  publicUrl: { flag: 'public-url', env: 'KERNEL_MCP_PUBLIC_URL', help: 'URL clients reach this server at' },
+  tlsTerminated: {
+    flag: 'tls-terminated',
+    env: 'KERNEL_MCP_TLS_TERMINATED',
+    boolean: true,
+    help: 'a proxy in front serves https',
+  },
   allowedHosts: { flag: 'allowed-hosts', env: 'KERNEL_MCP_ALLOWED_HOSTS', help: 'Host header allow-list' },
   allowedOrigins: { flag: 'allowed-origins', env: 'KERNEL_MCP_ALLOWED_ORIGINS', help: 'Origin allow-list' },
   timeoutMs: { flag: 'timeout-ms', env: 'KERNEL_TIMEOUT_MS', help: 'API request timeout (default 60000)' },

@@ -17,7 +17,7 @@ import { type NodeMcpRequestHandler, toNodeHandler } from '@modelcontextprotocol
 import { isLegacyRequest } from '@modelcontextprotocol/server';
 import { type Config, ConfigError } from './config.js';
 import { ADMISSION_DEFAULTS, KeyAdmission } from './http/admission.js';
-import { Authenticator, resolveAuthMode } from './http/auth.js';
+import { Authenticator, type AuthResult, resolveAuthMode } from './http/auth.js';
 import { banner } from './http/banner.js';
 import { readJsonBody } from './http/body.js';
 import { type Exchange, Exchanges } from './http/exchanges.js';
@@ -26,6 +26,7 @@ import { writeJsonRpcError } from './http/respond.js';
 import { LegacySessions } from './http/sessions.js';
 import { type Tenant, TenantRegistry } from './http/tenants.js';
 import { addSecret, redact, withSecrets } from './kernel/redact.js';
+import { createOAuthGate, type OAuthGate } from './oauth/gate.js';
 import { listenRequestUris } from './resources/notifications.js';
 import type { ServerDeps } from './server.js';
 import { VERSION } from './version.js';
@@ -83,6 +84,26 @@ function listenUris(body: unknown): string[] | undefined {
 const isListen = (body: unknown) =>
   !!body && typeof body === 'object' && (body as { method?: unknown }).method === 'subscriptions/listen';
 
+/** Whether a Kernel API key authenticates against the Kernel API (one cheap read). */
+async function verifyKernelKey(deps: ServerDeps, apiKey: string): Promise<boolean> {
+  try {
+    await deps.client.withOptions({ apiKey }).json({ method: 'GET', path: '/browsers', query: { limit: 1 } });
+    return true;
+  } catch (err) {
+    deps.logger.debug('a Kernel API key was refused', { error: (err as Error).message });
+    return false;
+  }
+}
+
+/** Writes a web-standard Response (the SDK's OAuth challenges) to a node response. */
+async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  res.writeHead(response.status, headers).end(Buffer.from(await response.arrayBuffer()));
+}
+
 export async function startHttpServer(config: Config, deps: ServerDeps): Promise<HttpServerHandle> {
   const { logger } = deps;
   const mode = resolveAuthMode(config);
@@ -104,6 +125,8 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     ...(mode === 'passthrough' ? { admission: new KeyAdmission({ ...ADMISSION_DEFAULTS, logger }) } : {}),
   });
   const sessions = new LegacySessions({ config, logger });
+  /** --auth oauth: the resource server (and the built-in authorization server), made once the port is known. */
+  let oauth: OAuthGate | undefined;
   const tenantSweeper = setInterval(() => tenants.sweep(), 30_000);
   tenantSweeper.unref();
   const nodeHandlers = new WeakMap<Tenant, NodeMcpRequestHandler>();
@@ -154,8 +177,14 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse) {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === HEALTH_PATH) return health(req, res);
+    if (oauth && path !== MCP_PATH && path.startsWith('/.well-known/') !== path.startsWith('/oauth/')) {
+      if (!hosts.allows(single(req.headers.host))) {
+        return writeJsonRpcError(res, 403, -32000, 'Forbidden: Host header is not allowed');
+      }
+      if (await oauth.serve(req, res, path)) return;
+    }
     if (path !== MCP_PATH) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
       return;
@@ -194,9 +223,17 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
       return writeJsonRpcError(res, 405, -32000, 'Method not allowed', { allow: 'GET, POST, DELETE, OPTIONS' });
     }
-    const auth = authenticator.check(single(req.headers.authorization));
-    if (!auth.ok) {
-      return writeJsonRpcError(res, 401, -32000, auth.message, { 'www-authenticate': auth.challenge });
+    let auth: Extract<AuthResult, { ok: true }>;
+    if (oauth) {
+      const checked = await oauth.authenticate(single(req.headers.authorization));
+      if (!checked.ok) return writeWebResponse(res, checked.response);
+      auth = checked;
+    } else {
+      const checked = authenticator.check(single(req.headers.authorization));
+      if (!checked.ok) {
+        return writeJsonRpcError(res, 401, -32000, checked.message, { 'www-authenticate': checked.challenge });
+      }
+      auth = checked;
     }
     const declared = Number(single(req.headers['content-length']));
     if (Number.isFinite(declared) && declared > config.maxBodyBytes) {
@@ -310,6 +347,20 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
   const displayHost = isWildcardHost(config.host) ? '127.0.0.1' : hostForUrl(config.host);
   const base = `http://${displayHost}:${port}`;
   const url = `${base}${MCP_PATH}`;
+  if (mode === 'oauth') {
+    try {
+      oauth = await createOAuthGate({
+        publicUrl: config.publicUrl ?? base,
+        ...(config.oauthIssuer ? { externalIssuer: config.oauthIssuer } : {}),
+        ...(config.oauthSecret ? { secret: config.oauthSecret } : {}),
+        verifyKey: (apiKey) => verifyKernelKey(deps, apiKey),
+        logger,
+      });
+    } catch (err) {
+      server.close();
+      throw new ConfigError(`--auth oauth: ${(err as Error).message}`);
+    }
+  }
   if (!isLoopbackHost(config.host)) {
     logger.warn(
       `serving on ${config.host}, reachable from other machines: put TLS in front (a reverse proxy) and ` +

@@ -10,11 +10,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Config, ConfigError } from '../config.js';
 import { isLoopbackHost } from './guards.js';
 
-export type AuthMode = 'token' | 'passthrough' | 'none';
+export type AuthMode = 'token' | 'passthrough' | 'oauth' | 'none';
 
 export type AuthResult =
-  | { ok: true; mode: 'token' | 'none' }
-  | { ok: true; mode: 'passthrough'; apiKey: string; keyHash: string }
+  | { ok: true; mode: 'token' | 'none'; readOnly?: boolean }
+  | { ok: true; mode: 'passthrough'; apiKey: string; keyHash: string; readOnly?: boolean }
   | { ok: false; challenge: string; message: string };
 
 const REALM = 'kernel-mcp';
@@ -42,6 +42,26 @@ export function resolveAuthMode(config: Config): AuthMode {
         'Kernel account. Set KERNEL_MCP_HTTP_TOKEN (clients then send `Authorization: Bearer <token>`), use ' +
         '`--auth passthrough` (each client sends its own Kernel API key), or bind to 127.0.0.1.',
     );
+  }
+  if (mode === 'oauth') {
+    if (!config.oauthIssuer && !config.oauthSecret) {
+      throw new ConfigError(
+        '--auth oauth needs KERNEL_MCP_OAUTH_SECRET (at least 32 characters, e.g. `openssl rand -hex 32`) for the ' +
+          'built-in authorization server, or --oauth-issuer URL for an external one.',
+      );
+    }
+    const publicUrl = new URL(config.publicUrl ?? `http://${config.host}:${config.port}`);
+    if (publicUrl.protocol !== 'https:' && !isLoopbackHost(publicUrl.hostname) && !config.tlsTerminated) {
+      throw new ConfigError(
+        `--auth oauth needs https: ${publicUrl.origin} is not. Set --public-url https://... (the URL clients use), ` +
+          'and --tls-terminated when a proxy in front of this server serves https.',
+      );
+    }
+    if (!config.oauthIssuer && config.simulate) {
+      throw new ConfigError(
+        '--auth oauth signs each person in with their own Kernel API key, which the built-in simulator of --simulate does not accept. Run `kernel-mcp simulator` separately and pass its URL as --base-url, or use --oauth-issuer.',
+      );
+    }
   }
   if (mode === 'passthrough' && config.simulate) {
     throw new ConfigError(

@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { StreamHub } from '../resources/hub.js';
 import { createServer, type ServerDeps } from '../server.js';
+import { selectTools } from '../tools/selection.js';
 import { checkKey, type KeyAdmission } from './admission.js';
 import type { AuthResult } from './auth.js';
 import { TenantPort } from './tenant-port.js';
@@ -97,14 +98,16 @@ export class TenantRegistry {
   /** The tenant for an authenticated request; undefined when the server is at its bound of passthrough tenants. */
   get(auth: Extract<AuthResult, { ok: true }>): Tenant | undefined {
     if (this.#closed) return undefined;
-    const id = auth.mode === 'passthrough' ? auth.keyHash : 'shared';
+    // A read-only grant (OAuth kernel:read) is a tenant of its own whose servers list only read-only tools.
+    const readOnly = auth.readOnly === true;
+    const id = (auth.mode === 'passthrough' ? auth.keyHash : 'shared') + (readOnly ? ':read' : '');
     const found = this.#entries.get(id);
     if (found) {
       found.tenant.lastUsed = Date.now();
       return found.tenant;
     }
     if (auth.mode !== 'passthrough') {
-      const entry = { tenant: this.#make(id, 'shared', this.#options.deps, false, []), owned: false };
+      const entry = { tenant: this.#make(id, 'shared', this.#options.deps, false, [], readOnly), owned: false };
       this.#entries.set(id, entry);
       return entry.tenant;
     }
@@ -119,15 +122,24 @@ export class TenantRegistry {
       logger,
     });
     const label = `key:${id.slice(0, 8)}`;
-    const tenant = this.#make(id, label, { ...deps, client, hub }, true, [auth.apiKey]);
+    const tenant = this.#make(id, label, { ...deps, client, hub }, true, [auth.apiKey], readOnly);
     const entry: Entry = { tenant, owned: true };
     this.#entries.set(id, entry);
     logger.debug('new passthrough client', { client: label });
     return entry.tenant;
   }
 
-  #make(id: string, label: string, deps: ServerDeps, limited: boolean, secrets: readonly string[]): Tenant {
-    const { config, logger } = this.#options;
+  #make(
+    id: string,
+    label: string,
+    shared: ServerDeps,
+    limited: boolean,
+    secrets: readonly string[],
+    readOnly = false,
+  ): Tenant {
+    const { logger } = this.#options;
+    const config = readOnly ? { ...this.#options.config, readOnly: true } : this.#options.config;
+    const deps = readOnly ? { ...shared, selection: selectTools(config) } : shared;
     const port = new TenantPort(deps.hub, logger);
     const modern = createMcpHandler(() => createServer(config, deps, port), {
       legacy: 'reject',
