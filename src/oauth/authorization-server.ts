@@ -49,8 +49,8 @@ function memoryAdapter(limit = 100_000) {
   return class MemoryAdapter {
     readonly #map: Map<string, { payload: Record<string, unknown>; expires?: number }>;
     constructor(readonly name: string) {
-      let m = maps.get(name);
-      if (!m) maps.set(name, (m = new Map()));
+      const m = maps.get(name) ?? new Map();
+      maps.set(name, m);
       this.#map = m;
     }
     async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number) {
@@ -58,8 +58,8 @@ function memoryAdapter(limit = 100_000) {
       while (this.#map.size > limit) this.#map.delete(this.#map.keys().next().value as string);
       const grantId = payload.grantId as string | undefined;
       if (grantId) {
-        let set = grants.get(grantId);
-        if (!set) grants.set(grantId, (set = new Set()));
+        const set = grants.get(grantId) ?? new Set<string>();
+        grants.set(grantId, set);
         set.add(`${this.name}:${id}`);
       }
       if (typeof payload.uid === 'string') uids.set(payload.uid, id);
