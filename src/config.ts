@@ -47,6 +47,8 @@ export const ConfigSchema = z.object({
   oauthIssuer: z.url({ protocol: /^https?$/ }).optional(),
   /** --auth oauth (built in): signs cookies and CSRF tokens, encrypts the Kernel keys people bring. */
   oauthSecret: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  /** Lifetime of the built-in authorization server's access tokens (refresh tokens renew them). */
+  oauthTokenTtlS: int(5, 86_400).default(600),
   /** The URL clients reach this server at (OAuth issuer and resource); default http://host:port. */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** TLS terminates in front of this server (a proxy serves https): allows an http:// --public-url elsewhere than loopback. */
@@ -122,6 +124,11 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     flag: 'oauth-secret',
     env: 'KERNEL_MCP_OAUTH_SECRET',
     help: 'built-in OAuth server secret (prefer the variable)',
+  },
+  oauthTokenTtlS: {
+    flag: 'oauth-token-ttl-seconds',
+    env: 'KERNEL_MCP_OAUTH_TOKEN_TTL_SECONDS',
+    help: 'OAuth access token lifetime (default 600)',
   },
   publicUrl: { flag: 'public-url', env: 'KERNEL_MCP_PUBLIC_URL', help: 'URL clients reach this server at' },
   tlsTerminated: {

@@ -354,6 +354,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
         ...(config.oauthIssuer ? { externalIssuer: config.oauthIssuer } : {}),
         ...(config.oauthSecret ? { secret: config.oauthSecret } : {}),
         verifyKey: (apiKey) => verifyKernelKey(deps, apiKey),
+        accessTokenTtlS: config.oauthTokenTtlS,
         logger,
       });
     } catch (err) {

@@ -15,13 +15,16 @@ export interface BannerInput {
 
 export function banner({ url, healthUrl, auth, version, target, tools }: BannerInput): string {
   const secretVar = auth === 'passthrough' ? 'KERNEL_API_KEY' : 'KERNEL_MCP_HTTP_TOKEN';
-  const needsHeader = auth !== 'none';
+  // With OAuth the client signs in by itself (discovery from the 401): no header to paste.
+  const needsHeader = auth !== 'none' && auth !== 'oauth';
   const authLine =
-    auth === 'token'
-      ? 'auth: token (clients send `Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>`)'
-      : auth === 'passthrough'
-        ? 'auth: passthrough (each client sends its own Kernel API key as `Authorization: Bearer <key>`)'
-        : 'auth: none (loopback only)';
+    auth === 'oauth'
+      ? 'auth: oauth (clients sign in through the browser; add it as a custom connector in Claude or ChatGPT by its URL)'
+      : auth === 'token'
+        ? 'auth: token (clients send `Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>`)'
+        : auth === 'passthrough'
+          ? 'auth: passthrough (each client sends its own Kernel API key as `Authorization: Bearer <key>`)'
+          : 'auth: none (loopback only)';
 
   const claudeCode = `claude mcp add --transport http kernel ${url}${
     needsHeader ? ` --header "Authorization: Bearer $${secretVar}"` : ''

@@ -28,6 +28,8 @@ export interface AuthorizationServerOptions {
   /** Checks a Kernel API key against the Kernel API (true when it authenticates). */
   verifyKey(apiKey: string): Promise<boolean>;
   logger: Logger;
+  /** Access token lifetime, seconds. */
+  accessTokenTtlS?: number;
   /** Client ID Metadata Documents may be served from loopback http:// URLs (tests and local clients only). */
   allowLoopbackMetadataUrls?: boolean;
 }
@@ -172,6 +174,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   const [{ default: Provider, errors }, jose] = await Promise.all([import('oidc-provider'), import('jose')]);
   const { issuer, resource, secret, vault, logger } = options;
   const allowLoopback = options.allowLoopbackMetadataUrls ?? false;
+  const accessTtl = options.accessTokenTtlS ?? ACCESS_TOKEN_TTL_S;
   const Adapter = memoryAdapter();
   // Client ID Metadata Documents: an unknown client id that is a URL is fetched and kept like a registration.
   class ClientAdapter extends Adapter {
@@ -220,7 +223,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
           return {
             scope: SCOPES.join(' '),
             audience: resource,
-            accessTokenTTL: ACCESS_TOKEN_TTL_S,
+            accessTokenTTL: accessTtl,
             accessTokenFormat: 'opaque',
           };
         },
@@ -230,7 +233,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
     ttl: {
-      AccessToken: ACCESS_TOKEN_TTL_S,
+      AccessToken: accessTtl,
       AuthorizationCode: 60,
       Interaction: 600,
       Session: 3600,
@@ -283,7 +286,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
         `<h1>Connect ${name} to Kernel</h1>
 <p><strong>${name}</strong> asks to use your Kernel account through kernel-mcp:</p>
 <span class="scope">✓ read your browser sessions, profiles and other resources (kernel:read)</span>
-${wantsWrite ? '<span class="scope">✓ create, change and delete them (kernel:write)</span>' : ''}
+${wantsWrite ? '<label class="scope"><input type="checkbox" name="write" checked> create, change and delete them (kernel:write)</label>' : ''}
 <p class="muted">It will be able to do this until you revoke it. Redirects to ${escapeHtml(String(details.params.redirect_uri))}</p>
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/oauth/interaction/${escapeHtml(uid)}">
@@ -336,7 +339,11 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
     const requested = String(details.params.scope ?? '')
       .split(' ')
       .filter((s) => (SCOPES as readonly string[]).includes(s));
-    const granted = requested.length ? requested : [...SCOPES];
+    // The person may leave out changes: then the grant is kernel:read only.
+    const granted = (requested.length ? requested : [...SCOPES]).filter(
+      (s) => s !== 'kernel:write' || form.get('write') === 'on',
+    );
+    if (!granted.includes('kernel:read')) granted.unshift('kernel:read');
     const grant = new provider.Grant({ accountId, clientId });
     const known = new Set<string>([...SCOPES, 'openid', 'offline_access']);
     grant.addOIDCScope(
@@ -346,6 +353,12 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
         .join(' '),
     );
     grant.addResourceScope(resource, granted.join(' '));
+    // What the client asked for and the person left out is rejected, so the consent prompt is complete.
+    const left = requested.filter((s) => !granted.includes(s));
+    if (left.length) {
+      grant.rejectOIDCScope(left.join(' '));
+      grant.rejectResourceScope(resource, left.join(' '));
+    }
     const grantId = await grant.save();
     logger.info('OAuth: granted', { client: clientId, account: accountId.slice(0, 8), scopes: granted.join(' ') });
     await provider.interactionFinished(
@@ -397,6 +410,7 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
     async introspect(token) {
       const found = await provider.AccessToken.find(token);
       if (!found || found.isExpired) return undefined;
+      logger.debug('OAuth: token', { aud: JSON.stringify(found.aud), scope: found.scope });
       return {
         clientId: String(found.clientId),
         accountId: String(found.accountId),

@@ -39,6 +39,7 @@ export interface OAuthGateOptions {
   verifyKey(apiKey: string): Promise<boolean>;
   logger: Logger;
   allowLoopbackMetadataUrls?: boolean;
+  accessTokenTtlS?: number;
 }
 
 export interface OAuthGate {
@@ -91,6 +92,7 @@ export async function createOAuthGate(options: OAuthGateOptions): Promise<OAuthG
       verifyKey: options.verifyKey,
       logger: options.logger,
       allowLoopbackMetadataUrls: options.allowLoopbackMetadataUrls ?? insecure,
+      ...(options.accessTokenTtlS ? { accessTokenTtlS: options.accessTokenTtlS } : {}),
     });
     oauthMetadata = (await as.metadata()) as OAuthMetadata;
     const server = as;
@@ -175,6 +177,7 @@ export async function createOAuthGate(options: OAuthGateOptions): Promise<OAuthG
           resourceMetadataUrl,
         });
       } catch (err) {
+        options.logger.debug('OAuth: bearer token refused', { reason: (err as Error).message });
         return { ok: false, response: bearerAuthChallengeResponse(err, { resourceMetadataUrl }) };
       }
       const write = info.scopes.includes('kernel:write');

@@ -84,7 +84,7 @@ export interface BrowserResult {
 export async function authorizeInBrowser(
   url: URL,
   redirect: string,
-  form: { apiKey?: string; decision?: 'allow' | 'deny'; tamperCsrf?: boolean },
+  form: { apiKey?: string; decision?: 'allow' | 'deny'; tamperCsrf?: boolean; readOnly?: boolean },
 ): Promise<BrowserResult> {
   const jar = new Jar();
   let next: URL = url;
@@ -117,11 +117,14 @@ export async function authorizeInBrowser(
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
     next = new URL(action.replace(/&amp;/g, '&'), next);
     method = 'POST';
-    body = new URLSearchParams({
+    const fields = new URLSearchParams({
       csrf: form.tamperCsrf ? `${csrf.slice(0, -2)}00` : csrf,
       api_key: form.apiKey ?? '',
       decision: form.decision ?? 'allow',
-    }).toString();
+    });
+    // The page's "allow changes" box is checked unless the person unticks it.
+    if (page.includes('name="write"') && !form.readOnly) fields.set('write', 'on');
+    body = fields.toString();
     submitted = true;
   }
   throw new Error('too many redirects');
