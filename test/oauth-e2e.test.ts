@@ -304,11 +304,11 @@ describe('the authorization page', () => {
   });
 
   it('accepts a client identified by a Client ID Metadata Document', async () => {
-    let docServer: Server | undefined;
     const provider = new TestOAuthProvider();
+    let docUrl = '';
     const tls = { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) };
-    docServer = createServer(tls, (_req, res) => {
-      const url = `https://127.0.0.1:${(docServer?.address() as AddressInfo).port}/client.json`;
+    const docServer: Server = createServer(tls, (_req, res) => {
+      const url = docUrl;
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify({
           client_id: url,
@@ -318,8 +318,8 @@ describe('the authorization page', () => {
         }),
       );
     });
-    await new Promise<void>((r) => docServer?.listen(0, '127.0.0.1', r));
-    const docUrl = `https://127.0.0.1:${(docServer.address() as AddressInfo).port}/client.json`;
+    await new Promise<void>((r) => docServer.listen(0, '127.0.0.1', r));
+    docUrl = `https://127.0.0.1:${(docServer.address() as AddressInfo).port}/client.json`;
     const cimd = Object.assign(new TestOAuthProvider(), { clientMetadataUrl: docUrl });
     try {
       const session = await connectOAuth('modern', KEY_A, cimd);
