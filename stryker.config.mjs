@@ -32,6 +32,8 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   thresholds: { high: 90, low: 80, break: 80 },
   timeoutMS: 20_000,
+  // The first run of the in-process tests under coverage instrumentation, on a busy machine.
+  dryRunTimeoutMinutes: 20,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };

@@ -13,6 +13,7 @@ export default mergeConfig(
       include: [
         'test/client.test.ts',
         'test/redact.test.ts',
+        'test/redact-forms.test.ts',
         'test/results.test.ts',
         'test/selection-budget.test.ts',
         'test/dynamic.test.ts',
