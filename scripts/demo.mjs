@@ -48,7 +48,7 @@ async function main() {
     const shot = await call('browsers_computer_capture_screenshot', { id: browser.session_id });
     const image = first(shot, 'image');
     mkdirSync(outDir, { recursive: true });
-    const pngPath = join(outDir, 'demo-screenshot.png');
+    const pngPath = join(outDir, image.mimeType === 'image/png' ? 'demo-screenshot.png' : 'demo-screenshot.jpg');
     writeFileSync(pngPath, Buffer.from(image.data, 'base64'));
     say(`\n> browsers_computer_capture_screenshot -> ${image.mimeType}, ${first(shot, 'text')?.text}`);
     say(`  saved to ${pngPath}`);
@@ -70,8 +70,7 @@ async function main() {
       args: ['/tmp/hello.txt'],
     });
     const out = exec.structuredContent;
-    const stdout = out.stdout_b64 ? Buffer.from(out.stdout_b64, 'base64').toString() : JSON.stringify(out);
-    say(`\n> browsers_process_exec cat /tmp/hello.txt -> exit ${out.exit_code}, stdout ${JSON.stringify(stdout)}`);
+    say(`\n> browsers_process_exec cat /tmp/hello.txt -> ${out.status}, stdout ${JSON.stringify(out.stdout)}`);
 
     await call('browsers_delete', { id: browser.session_id });
     say(`\n> browsers_delete -> done`);

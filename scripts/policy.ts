@@ -156,7 +156,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
   uploadExtensionsToBrowser: { notDefault: true },
   executePlaywrightCode: {
     description:
-      'Run Playwright TypeScript/JavaScript next to the browser with `page`, `context` and `browser` in scope; returns the value the code returns. The most direct way to navigate, read and act on pages.',
+      'Run Playwright TypeScript/JavaScript next to the browser with `page`, `context` and `browser` in scope; returns the value the code returns. The most direct way to navigate and act on pages; to read one, browsers_page_snapshot, or `return await page.locator(sel).ariaSnapshot()` for one region.',
     // Playwright source, not a one-time handoff code.
     notSecret: ['code'],
   },

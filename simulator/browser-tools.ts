@@ -1,50 +1,16 @@
 /**
  * Playwright execution and browser curl. Nothing is executed: the simulator never runs client-supplied code
- * and never touches the network. Playwright code is interpreted by recognising a few common statements
- * (`page.goto`, `page.waitForTimeout`, `console.log/error` of literals, `throw new Error(...)`, and a final
- * `return` of a literal or of page.title()/page.url()/page.content()); curl answers a synthetic page.
+ * and never touches the network. Playwright code is emulated (simulator/playwright.ts) against the built-in pages
+ * (simulator/pages.ts); code outside the emulated subset answers an error that lists the subset. curl answers a
+ * synthetic page.
  */
 import { requireBrowser } from './browsers.js';
 import { badRequest } from './errors.js';
 import type { Ctx, Reply, Route } from './http.js';
 import { bodyOf, json } from './http.js';
-import { navigate, titleFor } from './telemetry.js';
-import type { BrowserRecord } from './types.js';
-
-const STRING_LIT = String.raw`(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|\x60((?:[^\x60\\]|\\.)*)\x60)`;
-
-function literal(m: RegExpExecArray, offset = 1): string {
-  return (m[offset] ?? m[offset + 1] ?? m[offset + 2] ?? '').replace(/\\(.)/g, '$1');
-}
-
-function pageHtml(b: BrowserRecord): string {
-  return `<!DOCTYPE html><html><head><title>${b.page.title}</title></head><body><h1>${b.page.title}</h1></body></html>`;
-}
-
-/** Evaluates the expression of a `return` statement, if it is one the simulator understands. */
-function evalReturn(expr: string, b: BrowserRecord): { ok: true; value: unknown } | { ok: false } {
-  const e = expr
-    .trim()
-    .replace(/;$/, '')
-    .replace(/^await\s+/, '')
-    .trim();
-  if (/^page\.title\(\)$/.test(e)) return { ok: true, value: b.page.title };
-  if (/^page\.url\(\)$/.test(e)) return { ok: true, value: b.page.url };
-  if (/^page\.content\(\)$/.test(e)) return { ok: true, value: pageHtml(b) };
-  const str = new RegExp(`^${STRING_LIT}$`).exec(e);
-  if (str) return { ok: true, value: literal(str) };
-  try {
-    return { ok: true, value: JSON.parse(e) };
-  } catch {
-    try {
-      // Object literals with unquoted keys / single quotes: {a: 1, 'b': "x"}
-      const normalised = e.replace(/([{,]\s*)([A-Za-z_$][\w$]*)\s*:/g, '$1"$2":').replace(/'([^'\\]*)'/g, '"$1"');
-      return { ok: true, value: JSON.parse(normalised) };
-    } catch {
-      return { ok: false };
-    }
-  }
-}
+import { allElements, currentPage } from './pages.js';
+import { type Effects, Interpreter, PlaywrightError, SUPPORTED, Unsupported } from './playwright.js';
+import { emitTelemetry, eventContext, navigate, titleFor } from './telemetry.js';
 
 async function executePlaywright(ctx: Ctx): Promise<Reply> {
   const b = requireBrowser(ctx);
@@ -52,58 +18,51 @@ async function executePlaywright(ctx: Ctx): Promise<Reply> {
   const stdout: string[] = [];
   const stderr: string[] = [];
   let waited = 0;
-  const statement = new RegExp(
-    String.raw`page\.goto\(\s*${STRING_LIT}|page\.waitForTimeout\(\s*(\d+)\s*\)|console\.(log|info|warn|error)\(\s*${STRING_LIT}\s*\)|throw\s+new\s+(\w*Error)\(\s*(?:${STRING_LIT})?\s*\)|return\s+([^;\n]+)`,
-    'g',
-  );
-  for (const m of code.matchAll(statement)) {
-    if (m[1] !== undefined || m[2] !== undefined || m[3] !== undefined) {
-      const url = literal(m as unknown as RegExpExecArray, 1);
-      try {
-        new URL(url);
-      } catch {
-        return json(200, {
-          success: false,
-          error: `page.goto: Protocol error (Page.navigate): Cannot navigate to invalid URL`,
-          stdout: stdout.join(''),
-          stderr: stderr.join(''),
-        });
+  const effects: Effects = {
+    navigate: (url) => navigate(ctx.sim, b, url),
+    console: (level, text) => {
+      (level === 'error' || level === 'warn' ? stderr : stdout).push(`${text}\n`);
+      const type = level === 'error' ? 'console_error' : 'console_log';
+      emitTelemetry(b, type, 'console', { ...eventContext(b), level, text, args: [text] });
+    },
+    click: (e) => {
+      emitTelemetry(b, 'interaction_click', 'interaction', {
+        ...eventContext(b),
+        x: 0,
+        y: 0,
+        selector: e.id ? `#${e.id}` : e.tag,
+        tag: e.tag.toUpperCase(),
+        text: e.name ?? '',
+      });
+      if (e.href) navigate(ctx.sim, b, e.href);
+      if (e.submits) {
+        const page = currentPage(b);
+        const email = allElements(page.body).find((x) => x.id === 'email')?.value;
+        const status = allElements(page.body).find((x) => x.id === 'status');
+        if (status) status.text = email ? `Welcome, ${email}` : 'Please enter an email address';
       }
-      navigate(ctx.sim, b, url);
-    } else if (m[4] !== undefined) {
-      const ms = Number(m[4]);
-      if (waited + ms > timeoutSec * 1000) {
-        return json(200, {
-          success: false,
-          error: `Execution timed out after ${timeoutSec}s`,
-          stdout: stdout.join(''),
-          stderr: stderr.join(''),
-        });
-      }
+    },
+    wait: async (ms) => {
+      if (waited + ms > timeoutSec * 1000) throw new PlaywrightError(`Execution timed out after ${timeoutSec}s`);
       waited += ms;
       await ctx.sim.timers.sleep(Math.min(ms, 5000));
-    } else if (m[5] !== undefined) {
-      const text = literal(m as unknown as RegExpExecArray, 6);
-      (m[5] === 'error' || m[5] === 'warn' ? stderr : stdout).push(`${text}\n`);
-    } else if (m[9] !== undefined) {
-      const message = literal(m as unknown as RegExpExecArray, 10);
+    },
+  };
+  const out = () => ({ stdout: stdout.join(''), stderr: stderr.join('') });
+  try {
+    const result = await new Interpreter(b, effects).run(code);
+    return json(200, { success: true, ...(result !== undefined ? { result } : {}), ...out() });
+  } catch (err) {
+    if (err instanceof Unsupported) {
       return json(200, {
         success: false,
-        error: `${m[9]}: ${message}`,
-        stdout: stdout.join(''),
-        stderr: stderr.join(''),
-      });
-    } else if (m[13] !== undefined) {
-      const value = evalReturn(m[13], b);
-      return json(200, {
-        success: true,
-        ...(value.ok && value.value !== undefined ? { result: value.value } : {}),
-        stdout: stdout.join(''),
-        stderr: stderr.join(''),
+        error: `Not evaluated: ${err.message} is not supported. ${SUPPORTED}`,
+        ...out(),
       });
     }
+    if (err instanceof PlaywrightError) return json(200, { success: false, error: err.message, ...out() });
+    throw err;
   }
-  return json(200, { success: true, stdout: stdout.join(''), stderr: stderr.join('') });
 }
 
 interface CurlBody {

@@ -1,6 +1,7 @@
 /**
  * A tiny POSIX-ish shell over a session's MemFs, used by process exec/spawn. Supports quoting, `$VAR`/`${VAR}`/
- * `$?` expansion, `~`, simple globs, `;` `&&` `||` `|`, redirections `>` `>>` `2>` `2>>` `2>&1` `<`, and these
+ * `$?` expansion, `~`, simple globs, `;` `&&` `||` `|`, redirections `>` `>>` `2>` `2>>` `2>&1` `>&2` `<`,
+ * `for NAME in ...; do ...; done` and `while ...; do ...; done` loops, and these
  * commands: echo cat ls pwd cd sleep true false exit whoami id env printenv mkdir touch rm mv cp head wc seq
  * yes date uname hostname sh bash. Anything else exits 127 ("not found").
  */
@@ -67,7 +68,7 @@ type Tok = { t: 'word'; segs: Seg[] } | { t: 'op'; op: string };
 
 class ShellSyntaxError extends Error {}
 
-const OPS = ['2>&1', '2>>', '&&', '||', '>>', '2>', '>', '<', '|', ';', '&'];
+const OPS = ['2>&1', '1>&2', '>&2', '2>>', '&&', '||', '>>', '2>', '>', '<', '|', ';', '&'];
 
 function lex(src: string): Tok[] {
   const toks: Tok[] = [];
@@ -128,7 +129,7 @@ function lex(src: string): Tok[] {
       i += 2;
       continue;
     }
-    const op = OPS.find((o) => src.startsWith(o, i) && (!o.startsWith('2') || segs === null));
+    const op = OPS.find((o) => src.startsWith(o, i) && (!/^\d/.test(o) || segs === null));
     if (op) {
       flush();
       toks.push({ t: 'op', op });
@@ -143,17 +144,57 @@ function lex(src: string): Tok[] {
 }
 
 interface Redirect {
-  op: '>' | '>>' | '2>' | '2>>' | '<' | '2>&1';
+  op: '>' | '>>' | '2>' | '2>>' | '<' | '2>&1' | '>&2';
   target?: Seg[];
 }
+/** `for NAME in WORDS; do BODY; done` or `while COND; do BODY; done`. */
+type Loop =
+  | { kind: 'for'; name: string; items: Seg[][]; body: Pipeline[] }
+  | { kind: 'while'; cond: Pipeline[]; body: Pipeline[] };
 interface Command {
   words: Seg[][];
   redirects: Redirect[];
+  loop?: Loop;
 }
 interface Pipeline {
   commands: Command[];
   /** How this pipeline is joined to the previous one. */
   join: ';' | '&&' | '||';
+}
+
+/** The keyword a token is (an unquoted word), if any. */
+const kw = (tok: Tok | undefined): string | undefined =>
+  tok?.t === 'word' && tok.segs.length === 1 && tok.segs[0]?.mode === 'raw' ? tok.segs[0].text : undefined;
+
+/** Parses a loop starting at toks[i] (`for` or `while`); answers it and the index after its `done`. */
+function parseLoop(toks: Tok[], i: number): { loop: Loop; next: number } {
+  const kind = kw(toks[i]) as 'for' | 'while';
+  // The body runs from the `do` that ends the head to its matching `done`.
+  let j = i + 1;
+  while (j < toks.length && kw(toks[j]) !== 'do') j++;
+  if (j >= toks.length) throw new ShellSyntaxError(`syntax error: '${kind}' without 'do'`);
+  const head = toks.slice(i + 1, j);
+  let depth = 0;
+  let k = j + 1;
+  for (; k < toks.length; k++) {
+    const w = kw(toks[k]);
+    if ((w === 'for' || w === 'while') && (k === 0 || toks[k - 1]?.t === 'op' || kw(toks[k - 1]) === 'do')) depth++;
+    if (w === 'done') {
+      if (depth === 0) break;
+      depth--;
+    }
+  }
+  if (k >= toks.length) throw new ShellSyntaxError(`syntax error: '${kind}' without 'done'`);
+  const body = parse(toks.slice(j + 1, k));
+  const trimmed = head.filter((t, n) => !(t.t === 'op' && t.op === ';' && n === head.length - 1));
+  if (kind === 'for') {
+    const name = kw(trimmed[0]);
+    if (!name || !/^[A-Za-z_]\w*$/.test(name)) throw new ShellSyntaxError("syntax error: bad 'for' variable");
+    if (trimmed.length > 1 && kw(trimmed[1]) !== 'in') throw new ShellSyntaxError("syntax error: expected 'in'");
+    const items = trimmed.slice(2).map((t) => (t.t === 'word' ? t.segs : []));
+    return { loop: { kind, name, items, body }, next: k + 1 };
+  }
+  return { loop: { kind, cond: parse(trimmed), body }, next: k + 1 };
 }
 
 function parse(toks: Tok[]): Pipeline[] {
@@ -162,7 +203,7 @@ function parse(toks: Tok[]): Pipeline[] {
   let commands: Command[] = [];
   let cmd: Command = { words: [], redirects: [] };
   const endCommand = (): void => {
-    if (cmd.words.length > 0 || cmd.redirects.length > 0) commands.push(cmd);
+    if (cmd.words.length > 0 || cmd.redirects.length > 0 || cmd.loop) commands.push(cmd);
     cmd = { words: [], redirects: [] };
   };
   const endPipeline = (next: Pipeline['join']): void => {
@@ -176,6 +217,13 @@ function parse(toks: Tok[]): Pipeline[] {
     const tok = toks[i];
     if (!tok) continue;
     if (tok.t === 'word') {
+      const word = kw(tok);
+      if ((word === 'for' || word === 'while') && cmd.words.length === 0 && !cmd.loop) {
+        const { loop, next } = parseLoop(toks, i);
+        cmd.loop = loop;
+        i = next - 1;
+        continue;
+      }
       cmd.words.push(tok.segs);
       continue;
     }
@@ -194,6 +242,10 @@ function parse(toks: Tok[]): Pipeline[] {
         break;
       case '2>&1':
         cmd.redirects.push({ op: '2>&1' });
+        break;
+      case '1>&2':
+      case '>&2':
+        cmd.redirects.push({ op: '>&2' });
         break;
       default: {
         const target = toks[i + 1];
@@ -330,6 +382,10 @@ export class Shell {
       this.lastStatus = 2;
       return 2;
     }
+    return this.runPipelines(pipelines, io);
+  }
+
+  private async runPipelines(pipelines: Pipeline[], io: Io): Promise<number> {
     for (const p of pipelines) {
       if (io.signal.aborted) break;
       if (p.join === '&&' && this.lastStatus !== 0) continue;
@@ -337,6 +393,34 @@ export class Shell {
       this.lastStatus = await this.runPipeline(p, io);
     }
     return this.lastStatus;
+  }
+
+  /** The most iterations of a `while` loop (a loop that never ends would hold the process forever). */
+  static readonly MAX_ITERATIONS = 100_000;
+
+  private async runLoop(loop: Loop, io: Io): Promise<number> {
+    let status = 0;
+    if (loop.kind === 'for') {
+      const items = loop.items.flatMap((w) => this.expandWord(w));
+      for (const item of items) {
+        if (io.signal.aborted) break;
+        this.env[loop.name] = item;
+        status = await this.runPipelines(loop.body, io);
+      }
+      return status;
+    }
+    for (let n = 0; !io.signal.aborted; n++) {
+      if (n >= Shell.MAX_ITERATIONS) {
+        io.err(`sh: 1: while: stopped after ${Shell.MAX_ITERATIONS} iterations (simulator limit)\n`);
+        return 1;
+      }
+      if ((await this.runPipelines(loop.cond, io)) !== 0) break;
+      status = await this.runPipelines(loop.body, io);
+      // Let timers and other requests run between iterations.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.lastStatus = status;
+    return status;
   }
 
   /** Runs a script as a whole program (an `exit` ends it with that status). */
@@ -376,10 +460,15 @@ export class Shell {
     const argv = cmd.words.flatMap((w) => this.expandWord(w));
     let out: Sink | undefined;
     let err: Sink | 'out' | undefined;
+    let outToErr = false;
     let stdin = io.stdin;
     for (const r of cmd.redirects) {
       if (r.op === '2>&1') {
         err = 'out';
+        continue;
+      }
+      if (r.op === '>&2') {
+        outToErr = true;
         continue;
       }
       const target = this.expandWord(r.target ?? [])[0] ?? '';
@@ -402,10 +491,15 @@ export class Shell {
     }
     const outSink = out;
     const errSink = err;
-    const writeOut = outSink ? (d: Buffer | string) => void outSink.data.push(toBuf(d)) : io.out;
-    const writeErr =
-      errSink === 'out' ? writeOut : errSink ? (d: Buffer | string) => void errSink.data.push(toBuf(d)) : io.err;
-    const status = argv.length === 0 ? 0 : await this.runCommand(argv, { ...io, stdin, out: writeOut, err: writeErr });
+    const toErr = errSink && errSink !== 'out' ? (d: Buffer | string) => void errSink.data.push(toBuf(d)) : io.err;
+    const writeOut = outToErr ? toErr : outSink ? (d: Buffer | string) => void outSink.data.push(toBuf(d)) : io.out;
+    const writeErr = errSink === 'out' ? writeOut : toErr;
+    const cmdIo = { ...io, stdin, out: writeOut, err: writeErr };
+    const status = cmd.loop
+      ? await this.runLoop(cmd.loop, cmdIo)
+      : argv.length === 0
+        ? 0
+        : await this.runCommand(argv, cmdIo);
     for (const sink of [outSink, errSink === 'out' ? undefined : errSink]) {
       if (!sink) continue;
       try {

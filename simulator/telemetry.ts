@@ -5,6 +5,7 @@
  * produced every eventIntervalMs. Frames carry the spec's `{seq, event}` envelope, with `id:` = seq.
  */
 import type { SimContext } from './context.js';
+import { currentPage, pageFor } from './pages.js';
 import { EventLog } from './streams.js';
 import type { BrowserRecord, Json } from './types.js';
 
@@ -70,17 +71,9 @@ export function createTelemetryLog(sim: SimContext, b: BrowserRecord): EventLog<
   });
 }
 
-/** A page title for a URL (example.com answers "Example Domain", like the real site). */
+/** A page title for a URL (the built-in pages' titles: example.com answers "Example Domain", like the real site). */
 export function titleFor(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.protocol === 'about:') return '';
-    const host = u.hostname.replace(/^www\./, '');
-    if (/^example\.(com|org|net)$/.test(host)) return 'Example Domain';
-    return host;
-  } catch {
-    return url;
-  }
+  return pageFor(url).title;
 }
 
 /** Simulates a top-level navigation: updates the page and emits the usual page/network lifecycle events. */
@@ -125,6 +118,35 @@ export function navigate(sim: SimContext, b: BrowserRecord, url: string): void {
     },
     'Network.loadingFinished',
   );
+  // What the page does as it loads: console errors and requests that fail (simulator/pages.ts).
+  const page = currentPage(b);
+  for (const text of page.consoleErrors ?? []) {
+    emitTelemetry(
+      b,
+      'console_error',
+      'console',
+      { ...eventContext(b), text, line: 1, column: 1 },
+      'Runtime.exceptionThrown',
+    );
+  }
+  for (const [failedUrl, errorText] of page.failedRequests ?? []) {
+    const id = `${sim.ids.int(1000, 9999)}.${b.page.navSeq}`;
+    emitTelemetry(b, 'network_request', 'network', {
+      ...eventContext(b),
+      request_id: id,
+      method: 'GET',
+      document_url: failedUrl,
+      resource_type: 'Fetch',
+      initiator_type: 'script',
+    });
+    emitTelemetry(
+      b,
+      'network_loading_failed',
+      'network',
+      { ...eventContext(b), request_id: id, error_text: errorText, canceled: false, resource_type: 'Fetch' },
+      'Network.loadingFailed',
+    );
+  }
   emitTelemetry(b, 'page_dom_content_loaded', 'page', { ...eventContext(b), cdp_timestamp: performance.now() / 1000 });
   emitTelemetry(b, 'page_load', 'page', { ...eventContext(b), cdp_timestamp: performance.now() / 1000 });
   emitTelemetry(b, 'network_idle', 'network', eventContext(b));

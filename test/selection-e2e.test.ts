@@ -84,6 +84,7 @@ describe('selection flags and environment (modern client)', () => {
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
         'browsers_create',
+        'browsers_page_snapshot',
         'browsers_playwright_execute',
         'browsers_replays_list',
         'browsers_replays_start',

@@ -29,7 +29,9 @@ const errorOf = (c: Partial<Config>): string => {
 };
 
 const SPEC_TOOLSETS = [...new Set(operations.map((o) => o.toolset))];
-const nonDeprecated = operationTools.filter((t) => !t.deprecated);
+/** Every Kernel tool: the operations' and the page snapshot (built on Playwright execution). */
+const kernelTools = allTools(makeConfig());
+const nonDeprecated = kernelTools.filter((t) => !t.deprecated);
 
 describe('the default set', () => {
   const tools = selectTools(cfg()).tools;
@@ -93,8 +95,9 @@ describe('--toolsets', () => {
 
   it('all lists every non-deprecated tool; with --include-deprecated every operation', () => {
     expect(names({ toolsets: ['all'] })).toEqual(nonDeprecated.map((t) => t.name));
-    expect(names({ toolsets: ['all'], includeDeprecated: true })).toEqual(operationTools.map((t) => t.name));
+    expect(names({ toolsets: ['all'], includeDeprecated: true })).toEqual(kernelTools.map((t) => t.name));
     expect(operationTools).toHaveLength(133);
+    expect(kernelTools.map((t) => t.name)).toContain('browsers_page_snapshot');
   });
 
   it('every spec toolset is a valid name', () => {
@@ -207,8 +210,11 @@ describe('--dynamic', () => {
     expect(selectTools(cfg({ ...flags, dynamic: true })).enabled.map((t) => t.name)).toEqual(direct);
   });
 
-  it('reaches all 133 operations with --include-deprecated', () => {
-    expect(selectTools(cfg({ dynamic: true, includeDeprecated: true })).enabled).toHaveLength(133);
+  it('reaches all 133 operations (and the page snapshot) with --include-deprecated', () => {
+    const enabled = selectTools(cfg({ dynamic: true, includeDeprecated: true })).enabled.map((t) => t.name);
+    expect(enabled).toHaveLength(134);
+    for (const t of operationTools) expect(enabled).toContain(t.name);
+    expect(enabled).toContain('browsers_page_snapshot');
   });
 });
 

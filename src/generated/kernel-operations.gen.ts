@@ -2275,7 +2275,7 @@ export const operations: readonly OperationRow[] = [
     name: 'browsers_playwright_execute',
     title: 'Execute Playwright/TypeScript code against the browser',
     description:
-      'Run Playwright TypeScript/JavaScript next to the browser with `page`, `context` and `browser` in scope; returns the value the code returns. The most direct way to navigate, read and act on pages.',
+      'Run Playwright TypeScript/JavaScript next to the browser with `page`, `context` and `browser` in scope; returns the value the code returns. The most direct way to navigate and act on pages; to read one, browsers_page_snapshot, or `return await page.locator(sel).ariaSnapshot()` for one region.',
     method: 'POST',
     path: '/browsers/{id}/playwright/execute',
     tag: 'Browser Playwright',

@@ -1,16 +1,19 @@
 /**
- * Every tool the process can offer, before selection: the Kernel API operations, plus tool providers that need
- * configuration (the proxy-pool service, when its URL is set).
+ * Every tool the process can offer, before selection: the Kernel API operations and the page snapshot, plus tool
+ * providers that need configuration (the proxy-pool service, when its URL is set).
  */
 import type { Config } from '../config.js';
 import { isProxyPoolName, proxyPoolTools, proxyPoolUnavailableMessage } from '../proxy-pool/index.js';
 import type { ToolDefinition } from './define.js';
 import { operationTools } from './operations.js';
+import { pageSnapshotTool } from './page.js';
 
-const withProxyPool: readonly ToolDefinition[] = [...operationTools, ...proxyPoolTools];
+/** The operations' tools, and tools built on them (the page snapshot runs through Playwright execution). */
+const kernelTools: readonly ToolDefinition[] = [...operationTools, pageSnapshotTool];
+const withProxyPool: readonly ToolDefinition[] = [...kernelTools, ...proxyPoolTools];
 
 export function allTools(config: Config): readonly ToolDefinition[] {
-  return config.proxyPoolUrl ? withProxyPool : operationTools;
+  return config.proxyPoolUrl ? withProxyPool : kernelTools;
 }
 
 /**
