@@ -269,6 +269,10 @@ describe('tour of every tool', () => {
     const id = ids.browser;
     const pw = await ok('executePlaywrightCode', { id, code: "await page.goto('https://example.org'); return 1;" });
     expect(pw.success).toBe(true);
+    expect(await ok('browsers_page_snapshot', { id })).toMatchObject({
+      url: 'https://example.org',
+      title: 'Example Domain',
+    });
     expect((await ok('browserCurl', { id, url: 'https://example.com/status/404' })).status).toBe(404);
     const logs = await ok('logsStream', { id, source: 'supervisor', supervisor_process: 'chromium', max_seconds: 2 });
     expect((logs.events as Json[]).length).toBeGreaterThan(0);

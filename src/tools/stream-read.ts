@@ -196,6 +196,9 @@ export async function readStream(
       break;
     }
     if (events.length >= maxEvents || ctx.signal.aborted) break;
+    // Nothing came: the hub waited as long as asked, or stopped early (the upstream broke and is resuming). Reading
+    // again at once would only reopen the upstream; the answer says what happened.
+    if (result.events.length === 0) break;
     const now = Date.now();
     if (now >= deadline) break;
     if (!toEnd && events.length > 0) {
