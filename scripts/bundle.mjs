@@ -50,7 +50,7 @@ try {
 
   // 2. Its production dependencies only, exactly as locked.
   copyFileSync(join(root, 'package-lock.json'), join(staging, 'package-lock.json'));
-  run(npm, ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline'], staging);
+  run(npm, ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--prefer-offline'], staging);
 
   // 3. Leave out what no runtime loads: the dependencies' TypeScript sources and docs (mcpb already drops *.d.ts,
   //    source maps and lockfiles).

@@ -11,6 +11,7 @@
  * them raw viewport pixels. The scale comes from the browser's viewport (GET /browsers/{id}, remembered per browser
  * for the life of the server instance; default 1920x1080 as the API's).
  */
+import { createRequire } from 'node:module';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { OperationRow } from '../kernel/operation.js';
@@ -77,7 +78,28 @@ export function forgetViewport(row: OperationRow, args: Record<string, unknown>,
   }
 }
 
-const active = (ctx: ToolContext) => ctx.config.coordinates === 'screenshot' && ctx.config.screenshotMaxEdge > 0;
+/**
+ * The longest edge screenshots are scaled to: the configured one, or 0 (no scaling) where sharp is not installed
+ * (it is an optional dependency: the MCP bundle leaves its platform-specific binaries out). Coordinates follow it.
+ */
+function maxEdgeOf(ctx: ToolContext): number {
+  return sharpInstalled() ? ctx.config.screenshotMaxEdge : 0;
+}
+
+let installed: boolean | undefined;
+function sharpInstalled(): boolean {
+  if (installed === undefined) {
+    try {
+      createRequire(import.meta.url).resolve('sharp');
+      installed = true;
+    } catch {
+      installed = false;
+    }
+  }
+  return installed;
+}
+
+const active = (ctx: ToolContext) => ctx.config.coordinates === 'screenshot' && maxEdgeOf(ctx) > 0;
 
 function clamp(v: number, max: number): number {
   return Math.min(Math.max(0, v), Math.max(0, max - 1));
@@ -128,7 +150,7 @@ function scaleAction(action: unknown, m: Mapping): unknown {
 export async function toViewport(row: OperationRow, args: Obj, ctx: ToolContext): Promise<Obj> {
   if (!active(ctx) || row.screen !== 'coordinates' || typeof args.id !== 'string') return args;
   if (row.operationId === SCREENSHOT_OP && !args.region) return args;
-  const m = mappingFor(await viewportOf(args.id, ctx), ctx.config.screenshotMaxEdge);
+  const m = mappingFor(await viewportOf(args.id, ctx), maxEdgeOf(ctx));
   if (m.fx === 1 && m.fy === 1) return args;
   switch (row.operationId) {
     case 'dragMouse':
@@ -148,7 +170,7 @@ export async function toViewport(row: OperationRow, args: Obj, ctx: ToolContext)
 /** A mouse position in viewport pixels, shown in screenshot space. */
 export async function positionToScreenshot(args: Obj, data: unknown, ctx: ToolContext): Promise<unknown> {
   if (!active(ctx) || typeof args.id !== 'string' || !data || typeof data !== 'object') return data;
-  const m = mappingFor(await viewportOf(args.id, ctx), ctx.config.screenshotMaxEdge);
+  const m = mappingFor(await viewportOf(args.id, ctx), maxEdgeOf(ctx));
   const p = data as Obj;
   if (typeof p.x !== 'number' || typeof p.y !== 'number') return data;
   return { ...p, x: Math.round(p.x / m.fx), y: Math.round(p.y / m.fy) };
@@ -161,12 +183,44 @@ export const screenshotArgs = {
 };
 
 type Sharp = typeof import('sharp').default;
-let sharpModule: Promise<Sharp> | undefined;
-/** sharp (native libvips) loads on the first screenshot, not at start-up. */
+let sharpModule: Promise<Sharp | undefined> | undefined;
+/** sharp (native libvips) loads on the first screenshot, not at start-up; undefined where it is not installed. */
 const loadSharp = () => {
-  sharpModule ??= import('sharp').then((m) => m.default);
+  sharpModule ??= sharpInstalled()
+    ? import('sharp').then(
+        (m) => m.default,
+        () => undefined,
+      )
+    : Promise.resolve(undefined);
   return sharpModule;
 };
+
+/** Without sharp: the PNG as the API sent it, with its size read from its header, unscaled. */
+function unscaledResult(bytes: Uint8Array): CallToolResult {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const png = bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50;
+  const width = png ? view.getUint32(16) : 0;
+  const height = png ? view.getUint32(20) : 0;
+  const summary = {
+    media_type: 'image/png',
+    bytes: bytes.byteLength,
+    width,
+    height,
+    original_width: width,
+    original_height: height,
+    scale: 1,
+    note:
+      'Coordinates for the computer tools are pixels of this image. Not scaled: the image library (sharp) is not ' +
+      'installed here (`npm install sharp` next to kernel-mcp adds scaling and JPEG).',
+  };
+  return {
+    content: [
+      { type: 'image', data: Buffer.from(bytes).toString('base64'), mimeType: 'image/png' },
+      { type: 'text', text: JSON.stringify(summary) },
+    ],
+    structuredContent: summary,
+  };
+}
 
 /**
  * A screenshot answer: the image scaled to the max edge and encoded as asked, plus the original size, the returned
@@ -176,6 +230,7 @@ export async function screenshotResult(bytes: Uint8Array, args: Obj, ctx: ToolCo
   const format = (args.format as 'jpeg' | 'png' | undefined) ?? SCREENSHOT_DEFAULTS.format;
   const quality = (args.quality as number | undefined) ?? SCREENSHOT_DEFAULTS.quality;
   const sharp = await loadSharp();
+  if (!sharp) return unscaledResult(bytes);
   let original: Size;
   try {
     const meta = await sharp(bytes).metadata();
@@ -183,7 +238,7 @@ export async function screenshotResult(bytes: Uint8Array, args: Obj, ctx: ToolCo
   } catch (err) {
     return errorResult(new Error(`The screenshot could not be decoded: ${(err as Error).message}`));
   }
-  const maxEdge = ctx.config.screenshotMaxEdge;
+  const maxEdge = maxEdgeOf(ctx);
   // A whole-screen screenshot is the viewport: remember it, so the next click needs no lookup.
   if (!args.region && typeof args.id === 'string' && original.width > 0) ctx.viewports?.set(args.id, original);
   // A region is scaled by the whole screen's factor, so the two kinds of screenshot agree.

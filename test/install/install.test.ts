@@ -304,4 +304,23 @@ describe('the MCP bundle', () => {
       await s.close();
     }
   });
+
+  it('has no platform-specific image library, and screenshots still work (unscaled, said so)', async () => {
+    // sharp's native binaries are for one platform: a bundle built here must run on macOS and Windows too.
+    expect(existsSync(join(extension, 'node_modules', 'sharp'))).toBe(false);
+    expect(existsSync(join(extension, 'node_modules', '@img'))).toBe(false);
+    const { command, args, env } = await desktopConfig({ simulate: true });
+    const s = await connectStdio('modern', { command: { command, args }, env, cwd: work });
+    try {
+      const created = await s.call('browsers_create', { headless: true });
+      const id = (created.structuredContent as { session_id: string }).session_id;
+      const shot = await s.call('browsers_computer_capture_screenshot', { id });
+      expect(shot.isError).toBeFalsy();
+      expect(shot.content[0]).toMatchObject({ type: 'image', mimeType: 'image/png' });
+      expect(shot.structuredContent).toMatchObject({ scale: 1, width: 1920, height: 1080 });
+      expect(String((shot.structuredContent as { note: string }).note)).toMatch(/npm install sharp/);
+    } finally {
+      await s.close();
+    }
+  });
 });
