@@ -210,6 +210,11 @@ export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
   return { cases, kernel, reference, simulatorSocketsAfter: socketCount(o.simPid) };
 }
 
+/** The message of a JSON-RPC error quoted in a client's error, else the error's start. */
+function errorGist(error: string): string {
+  return (/"message":"([^"]{1,120})/.exec(error)?.[1] ?? error).slice(0, 120);
+}
+
 export function loadTargets(r: LoadResult): Target[] {
   const out: Target[] = [];
   for (const c of r.cases) {
@@ -223,7 +228,7 @@ export function loadTargets(r: LoadResult): Target[] {
         {
           unit: 'calls/s',
           direct: c.undici.throughput,
-          note: `errors ${c.kernel.errors} / ${c.reference.errors}${c.kernel.firstError ? ` (${c.kernel.firstError.slice(0, 80)})` : ''}`,
+          note: `errors ${c.kernel.errors} / ${c.reference.errors}${c.kernel.firstError ? ` (${errorGist(c.kernel.firstError)})` : ''}`,
         },
       ),
     );
