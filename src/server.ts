@@ -88,7 +88,46 @@ function listChangeAnnouncer(port: NotificationPort, logger: Logger): (def: Tool
   };
 }
 
-export function createServer(config: Config, deps: ServerDeps, port: NotificationPort): McpServer {
+/**
+ * What one request needs, when it is known before its server is built: the 2026-07-28 HTTP handler builds a server
+ * for every request (the SDK's createMcpHandler asks its factory for a fresh instance each time), and a `tools/call`
+ * needs only the tool it calls.
+ */
+export interface RequestScope {
+  /** The tool a `tools/call` names. */
+  tool: string;
+}
+
+/** The scope of a parsed JSON-RPC body: a single `tools/call` names its tool; anything else needs everything. */
+export function requestScope(body: unknown): RequestScope | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const { method, params } = body as { method?: unknown; params?: { name?: unknown } };
+  return method === 'tools/call' && typeof params?.name === 'string' ? { tool: params.name } : undefined;
+}
+
+const byName = new WeakMap<readonly ToolDefinition[], Map<string, ToolDefinition>>();
+
+/** The selected tool of that name (the map is built once per selection). */
+function selectedTool(tools: readonly ToolDefinition[], name: string): ToolDefinition | undefined {
+  let m = byName.get(tools);
+  if (!m) {
+    m = new Map(tools.map((t) => [t.name, t]));
+    byName.set(tools, m);
+  }
+  return m.get(name);
+}
+
+/**
+ * One McpServer with everything the selection offers; with a scope naming a selected tool, that tool alone (no
+ * resources, prompts, views or skills, which a tools/call never touches). A tool not offered gets the whole server,
+ * which answers it as usual.
+ */
+export function createServer(
+  config: Config,
+  deps: ServerDeps,
+  port: NotificationPort,
+  scope?: RequestScope,
+): McpServer {
   const server = new McpServer(
     { name: 'kernel-mcp', title: 'Kernel', version: VERSION },
     {
@@ -108,9 +147,10 @@ export function createServer(config: Config, deps: ServerDeps, port: Notificatio
       maxToolInputElements: 20_000,
     },
   );
+  const only = scope ? selectedTool(deps.selection.tools, scope.tool) : undefined;
   registerTools(
     server,
-    forCoordinateSpace(deps.selection.tools, config.coordinates),
+    forCoordinateSpace(only ? [only] : deps.selection.tools, config.coordinates),
     {
       client: deps.client,
       config,
@@ -121,6 +161,7 @@ export function createServer(config: Config, deps: ServerDeps, port: Notificatio
     },
     listChangeAnnouncer(port, deps.logger),
   );
+  if (only) return server;
   teachUnknownTools(
     server,
     deps.selection.tools.map((t) => t.name),

@@ -10,7 +10,7 @@ import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/ser
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { StreamHub } from '../resources/hub.js';
-import { createServer, type ServerDeps } from '../server.js';
+import { createServer, type RequestScope, requestScope, type ServerDeps } from '../server.js';
 import { selectTools } from '../tools/selection.js';
 import { checkKey, type KeyAdmission } from './admission.js';
 import type { AuthResult } from './auth.js';
@@ -141,12 +141,26 @@ export class TenantRegistry {
     const config = readOnly ? { ...this.#options.config, readOnly: true } : this.#options.config;
     const deps = readOnly ? { ...shared, selection: selectTools(config) } : shared;
     const port = new TenantPort(deps.hub, logger);
-    const modern = createMcpHandler(() => createServer(config, deps, port), {
-      legacy: 'reject',
-      bus: port.bus,
-      maxRequestBodySize: config.maxBodyBytes,
-      onerror: (err) => logger.debug('mcp handler', { client: label, error: err.message }),
-    });
+    // The SDK builds a server for every 2026-07-28 request; a tools/call's server registers only its tool. Requests
+    // arrive parsed (parsedBody), so the scope is noted here, by request, for the factory to find.
+    const scopes = new WeakMap<Request, RequestScope>();
+    const handler = createMcpHandler(
+      (ctx) => createServer(config, deps, port, ctx.requestInfo && scopes.get(ctx.requestInfo)),
+      {
+        legacy: 'reject',
+        bus: port.bus,
+        maxRequestBodySize: config.maxBodyBytes,
+        onerror: (err) => logger.debug('mcp handler', { client: label, error: err.message }),
+      },
+    );
+    const modern: McpHttpHandler = {
+      ...handler,
+      fetch: (request, options) => {
+        const scope = requestScope(options?.parsedBody);
+        if (scope) scopes.set(request, scope);
+        return handler.fetch(request, options);
+      },
+    };
     return {
       id,
       label,
