@@ -26,10 +26,11 @@ import { largeAnswers, largeFigures, largeTargets } from './large.js';
 import { assertBuilt, childEnv, type Figure, killChildren, type Machine, machine, now, ROOT, round } from './lib.js';
 import { overhead, overheadFigures, overheadTargets } from './overhead.js';
 import { type Child, startReferenceHttp, startSimulatorProcess, startUpstream } from './procs.js';
+import { sandboxStart } from './sandbox.js';
 import { type StreamsResult, streamDelivery, streamFigures, streamMemory } from './streams.js';
 import { printTargets, type Target, targetsMarkdown } from './targets.js';
 
-const SECTIONS = ['cold', 'call', 'large', 'load', 'streams', 'context'] as const;
+const SECTIONS = ['cold', 'call', 'large', 'load', 'streams', 'context', 'code'] as const;
 type Section = (typeof SECTIONS)[number];
 const DEFAULT: Section[] = ['cold', 'call', 'large', 'load', 'context'];
 
@@ -259,6 +260,14 @@ async function main() {
         const r = await context();
         raw.context = r;
         figures.push(...contextFigures(r));
+      });
+    }
+
+    if (only.has('code')) {
+      await attempt('code', async () => {
+        const f = await sandboxStart(quick);
+        raw.code = f;
+        figures.push(...f);
       });
     }
   } finally {

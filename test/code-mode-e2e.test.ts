@@ -97,17 +97,17 @@ describe.each(ERAS)('--code-mode over stdio (%s client)', (era) => {
       `const b = await kernel.browsers.create({ headless: true, start_url: 'https://example.com' });
        try {
          const page = await kernel.browsers.playwright.execute({ id: b.session_id,
-           code: "await page.goto('https://example.com'); return 1;" });
+           code: "await page.goto('https://example.com'); return await page.title();" });
          const shot = kernel.show(await kernel.browsers.computer.captureScreenshot({ id: b.session_id }));
-         return { id: b.session_id, ran: page.success, png: shot.mediaType, bytes: shot.length };
+         return { id: b.session_id, title: page.result, png: shot.mediaType, bytes: shot.length };
        } finally {
          await kernel.browsers.delete({ id: b.session_id });
        }`,
     );
     expect(r.isError, text(r)).toBeFalsy();
-    const out = value(r) as { id: string; ran: boolean; png: string; bytes: number };
+    const out = value(r) as { id: string; title: string; png: string; bytes: number };
     // Screenshots are JPEG by default (scaled to the max edge).
-    expect(out).toMatchObject({ ran: true, png: 'image/jpeg' });
+    expect(out).toMatchObject({ title: 'Example Domain', png: 'image/jpeg' });
     expect(out.bytes).toBeGreaterThan(100);
     expect(r.content.some((c) => c.type === 'image' && c.mimeType === 'image/jpeg')).toBe(true);
     const paths = sim.requests.slice(before).map((q) => `${q.method} ${q.path.replace(out.id, ':id')}`);
@@ -152,14 +152,18 @@ describe.each(ERAS)('--code-mode over stdio (%s client)', (era) => {
        try {
          for (const url of ['https://example.com', 'https://example.org', 'https://example.net']) {
            const res = await kernel.browsers.playwright.execute({ id: b.session_id,
-             code: "await page.goto('" + url + "'); return 1;" });
-           titles.push({ url, ok: res.success });
+             code: "await page.goto('" + url + "'); return await page.title();" });
+           titles.push({ url, title: res.result });
          }
        } finally { await kernel.browsers.delete({ id: b.session_id }); }
        return titles;`,
     );
     expect(r.isError, text(r)).toBeFalsy();
-    expect((value(r) as unknown[]).length).toBe(3);
+    expect(value(r)).toEqual([
+      { url: 'https://example.com', title: 'Example Domain' },
+      { url: 'https://example.org', title: 'Example Domain' },
+      { url: 'https://example.net', title: 'Example Domain' },
+    ]);
     expect(visibleTokens(r)).toBeLessThan(1000);
   });
 
