@@ -172,18 +172,26 @@ describe('streams are not requests', () => {
       },
     );
     expect(bOk.status).toBe(200);
-    // Streams end at --stream-max-ms (the client reconnects).
-    const ended = await Promise.all(
+    // Streams carry heartbeats between events and end at --stream-max-ms (the client reconnects).
+    const bodies = await Promise.all(
       streams.map(async (s) => {
+        let seen = '';
         const reader = s.res.body!.getReader();
         try {
-          for (;;) if ((await reader.read()).done) return true;
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return { seen, ended: true };
+            seen += Buffer.from(value).toString();
+          }
         } catch {
-          return true;
+          return { seen, ended: true };
         }
       }),
     );
-    expect(ended).toEqual([true, true, true]);
+    for (const b of bodies) {
+      expect(b.ended).toBe(true);
+      expect(b.seen).toContain(': keep-alive\n\n');
+    }
     await sleep(10);
   });
 });

@@ -24,10 +24,12 @@ export class Exchanges {
   requests = 0;
   streams = 0;
 
-  constructor(
-    readonly limits: Limits,
-    readonly heartbeatMs = STREAM_HEARTBEAT_MS,
-  ) {}
+  /** Every 15 s, or more often for streams that live shorter (a few beats per lifetime). */
+  readonly heartbeatMs: number;
+
+  constructor(readonly limits: Limits) {
+    this.heartbeatMs = Math.min(STREAM_HEARTBEAT_MS, Math.max(100, Math.floor(limits.streamMaxMs / 3)));
+  }
 
   /** Counts `res` as a request in flight until it closes; false when at the bound (nothing counted). */
   startRequest(res: ServerResponse): Exchange | undefined {
