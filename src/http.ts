@@ -16,8 +16,9 @@ import { hostname, networkInterfaces } from 'node:os';
 import { type NodeMcpRequestHandler, toNodeHandler } from '@modelcontextprotocol/node';
 import { isLegacyRequest } from '@modelcontextprotocol/server';
 import { type Config, ConfigError } from './config.js';
+import { logRefusal } from './http/access-log.js';
 import { ADMISSION_DEFAULTS, KeyAdmission } from './http/admission.js';
-import { Authenticator, type AuthResult, resolveAuthMode } from './http/auth.js';
+import { Authenticator, type AuthResult, bearerChallenge, resolveAuthMode } from './http/auth.js';
 import { banner } from './http/banner.js';
 import { readJsonBody } from './http/body.js';
 import { type Exchange, Exchanges } from './http/exchanges.js';
@@ -197,12 +198,10 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     }
     const host = single(req.headers.host);
     if (!hosts.allows(host)) {
-      logger.warn('refused a request with a foreign Host header (DNS rebinding protection)', { host });
       return writeJsonRpcError(res, 403, -32000, 'Forbidden: Host header is not allowed');
     }
     const origin = single(req.headers.origin);
     if (!origins.allows(origin)) {
-      logger.warn('refused a request from a foreign Origin', { origin });
       return writeJsonRpcError(res, 403, -32000, 'Forbidden: Origin is not allowed');
     }
     if (origin) {
@@ -249,7 +248,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     if (!('id' in found)) {
       const headers: Record<string, string> =
         found.status === 401
-          ? { 'www-authenticate': 'Bearer realm="kernel-mcp", error="invalid_token"' }
+          ? { 'www-authenticate': bearerChallenge(found.message, 'invalid_token') }
           : { 'retry-after': '5' };
       return writeJsonRpcError(res, found.status, -32000, found.message, headers);
     }
@@ -296,6 +295,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
 
   // A request (headers and body) must arrive within 30 s: slow bodies cannot hold request slots for long.
   const server = createNodeServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+    logRefusal(req, res, logger);
     onRequest(req, res).catch((err: unknown) => {
       // Nothing a request does may take the process down.
       logger.error('HTTP request failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

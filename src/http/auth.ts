@@ -8,6 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Config, ConfigError } from '../config.js';
+import { selfCommand } from '../invocation.js';
 import { isLoopbackHost } from './guards.js';
 
 export type AuthMode = 'token' | 'passthrough' | 'oauth' | 'none';
@@ -18,6 +19,15 @@ export type AuthResult =
   | { ok: false; challenge: string; message: string };
 
 const REALM = 'kernel-mcp';
+
+/**
+ * A `WWW-Authenticate: Bearer` challenge (RFC 6750) whose `error_description` says what to send: clients that show
+ * nothing but "failed to connect" put it in their logs. `error` only when credentials were sent (invalid_token).
+ */
+export function bearerChallenge(description: string, error?: 'invalid_token'): string {
+  const quoted = description.replace(/[\\"]/g, '').replace(/[^\x20-\x7e]/g, ' ');
+  return `Bearer realm="${REALM}"${error ? `, error="${error}"` : ''}, error_description="${quoted}"`;
+}
 /** RFC 6750 token68-ish: what an API key or a generated token looks like; anything else is refused unread. */
 const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]{8,4096}$/;
 
@@ -66,7 +76,7 @@ export function resolveAuthMode(config: Config): AuthMode {
   if (mode === 'passthrough' && config.simulate) {
     throw new ConfigError(
       '--auth passthrough sends each client its own Kernel API key, which the built-in simulator of --simulate does ' +
-        'not accept. Run `kernel-mcp simulator` separately and pass its URL as --base-url instead.',
+        `not accept. Run \`${selfCommand()} simulator\` separately and pass its URL as --base-url instead.`,
     );
   }
   return mode;
@@ -92,18 +102,27 @@ export class Authenticator {
     if (this.mode === 'none') return { ok: true, mode: 'none' };
     const presented = bearer(authorization);
     if (presented === undefined) {
+      const token = this.mode === 'token';
       return {
         ok: false,
-        challenge: `Bearer realm="${REALM}"`,
-        message:
-          this.mode === 'token'
-            ? 'Unauthorized: send `Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>`'
-            : 'Unauthorized: send your Kernel API key as `Authorization: Bearer <key>`',
+        challenge: bearerChallenge(
+          token
+            ? 'No bearer token: send Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>, the token the server was started with'
+            : 'No bearer token: send your Kernel API key as Authorization: Bearer <key>',
+        ),
+        message: token
+          ? 'Unauthorized: send `Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>`'
+          : 'Unauthorized: send your Kernel API key as `Authorization: Bearer <key>`',
       };
     }
     const invalid: AuthResult = {
       ok: false,
-      challenge: `Bearer realm="${REALM}", error="invalid_token", error_description="The bearer token is not valid"`,
+      challenge: bearerChallenge(
+        this.mode === 'token'
+          ? 'The bearer token is not valid: send the KERNEL_MCP_HTTP_TOKEN the server was started with'
+          : 'The bearer token is not a Kernel API key',
+        'invalid_token',
+      ),
       message: 'Unauthorized: the bearer token is not valid',
     };
     if (this.mode === 'token') {

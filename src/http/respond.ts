@@ -12,6 +12,13 @@ export function jsonRpcError(status: number, code: number, message: string, head
   });
 }
 
+const reasons = new WeakMap<ServerResponse, string>();
+
+/** The message a refused request was answered with (for the log of refusals). */
+export function refusalReason(res: ServerResponse): string | undefined {
+  return reasons.get(res);
+}
+
 export function writeJsonRpcError(
   res: ServerResponse,
   status: number,
@@ -24,6 +31,7 @@ export function writeJsonRpcError(
     return;
   }
   const body = errorBody(code, message);
+  reasons.set(res, message);
   res.writeHead(status, {
     ...headers,
     'content-type': 'application/json',
