@@ -86,6 +86,8 @@ export const ConfigSchema = z.object({
   liveViewOrigins: csv.optional(),
   /** Serve no skills (skill:// resources and the Skills extension); prompts stay. */
   noSkills: bool.default(false),
+  /** HTTP: share change notifications between instances through this Redis (redis:// or rediss://). */
+  redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
   /** HTTP streams (2025 GET streams, listen streams): the most open at once, per passthrough key, and their lifetime. */
   maxOpenStreams: int(1, 100_000).default(1024),
   maxClientStreams: int(1, 100_000).default(64),
@@ -193,6 +195,7 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     help: 'origins the browser view may frame',
   },
   noSkills: { flag: 'no-skills', env: 'KERNEL_MCP_NO_SKILLS', boolean: true, help: 'serve no skill:// skills' },
+  redisUrl: { flag: 'redis-url', env: 'KERNEL_MCP_REDIS_URL', help: 'share state between HTTP instances (Redis)' },
   maxOpenStreams: {
     flag: 'max-open-streams',
     env: 'KERNEL_MCP_MAX_OPEN_STREAMS',

@@ -25,6 +25,7 @@ import { type Exchange, Exchanges } from './http/exchanges.js';
 import { HostAllowList, hostForUrl, isLoopbackHost, isWildcardHost, OriginAllowList } from './http/guards.js';
 import { writeJsonRpcError } from './http/respond.js';
 import { LegacySessions } from './http/sessions.js';
+import { SharedState } from './http/shared.js';
 import { type Tenant, TenantRegistry } from './http/tenants.js';
 import { addSecret, redact, withSecrets } from './kernel/redact.js';
 import { createOAuthGate, type OAuthGate } from './oauth/gate.js';
@@ -117,6 +118,8 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     logger.info('KERNEL_API_KEY is not used with --auth passthrough: each client reaches the API with its own key');
   }
 
+  // With --redis-url, Redis must answer before anything is served: never a silent fall-back to this process alone.
+  const shared = config.redisUrl ? await SharedState.connect(config.redisUrl, logger) : undefined;
   const tenants = new TenantRegistry({
     config,
     deps,
@@ -124,6 +127,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     maxTenants: config.maxSessions,
     idleMs: Math.max(config.sessionIdleMs, config.streamIdleMs),
     ...(mode === 'passthrough' ? { admission: new KeyAdmission({ ...ADMISSION_DEFAULTS, logger }) } : {}),
+    ...(shared ? { shared } : {}),
   });
   const sessions = new LegacySessions({ config, logger });
   /** --auth oauth: the resource server (and the built-in authorization server), made once the port is known. */
@@ -172,8 +176,11 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    const body = JSON.stringify({ status: stopping ? 'stopping' : 'ok' });
-    res.writeHead(stopping ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    // Redis lost (--redis-url): 503 with the reason, so a load balancer sends clients to instances that share.
+    const sharing = shared?.health() ?? { ok: true };
+    const status = stopping ? 'stopping' : sharing.ok ? 'ok' : 'degraded';
+    const body = JSON.stringify(sharing.ok ? { status } : { status, reason: sharing.reason });
+    res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
@@ -396,6 +403,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await sessions.close();
         await tenants.close();
+        shared?.close();
         server.closeIdleConnections();
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, 1500)))]);

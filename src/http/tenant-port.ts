@@ -15,6 +15,8 @@ export class TenantPort implements NotificationPort {
   readonly bus: InMemoryServerEventBus;
   readonly subscriptions: ResourceSubscriptions;
   readonly #sessions = new Set<InstancePort>();
+  /** With --redis-url: shares an announcement with every instance; resolves false when it could not. */
+  #share: (() => Promise<boolean>) | undefined;
 
   constructor(hub: StreamHub, logger: Logger) {
     this.bus = new InMemoryServerEventBus((err) =>
@@ -25,8 +27,28 @@ export class TenantPort implements NotificationPort {
     });
   }
 
-  /** Every client of the tenant hears it: its listen streams that opted in, and each 2025 session. */
+  /**
+   * Announces a change: through Redis to every instance serving the tenant (see shared.ts), this one included, or
+   * straight to this instance's clients when there is no Redis or it is unreachable.
+   */
   resourcesChanged(): void {
+    const share = this.#share;
+    if (!share) {
+      this.deliverChange();
+      return;
+    }
+    void share().then((shared) => {
+      if (!shared) this.deliverChange();
+    });
+  }
+
+  /** Shares announcements through `share` from now on (several instances, one Redis). */
+  shareWith(share: () => Promise<boolean>): void {
+    this.#share = share;
+  }
+
+  /** Every client of the tenant on this instance hears it: its listen streams that opted in, and each 2025 session. */
+  deliverChange(): void {
     this.bus.publish({ kind: 'resources_list_changed' });
     for (const session of this.#sessions) session.resourcesChanged();
   }

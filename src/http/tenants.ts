@@ -14,6 +14,7 @@ import { createServer, type RequestScope, requestScope, type ServerDeps } from '
 import { selectTools } from '../tools/selection.js';
 import { checkKey, type KeyAdmission } from './admission.js';
 import type { AuthResult } from './auth.js';
+import { type SharedState, sharedTenantKey } from './shared.js';
 import { TenantPort } from './tenant-port.js';
 
 export interface Tenant {
@@ -43,6 +44,8 @@ interface Entry {
   tenant: Tenant;
   /** Created here (passthrough): its hub is closed when it is dropped. */
   owned: boolean;
+  /** Stops hearing the tenant's announcements from other instances (with --redis-url). */
+  unlisten?: () => void;
 }
 
 export interface TenantRegistryOptions {
@@ -55,6 +58,8 @@ export interface TenantRegistryOptions {
   idleMs: number;
   /** Checks a new passthrough key against the Kernel API before it becomes a tenant. */
   admission?: KeyAdmission;
+  /** With --redis-url: each tenant's change announcements are shared with the other instances. */
+  shared?: SharedState;
 }
 
 /** Why no tenant: the answer to give. */
@@ -107,7 +112,10 @@ export class TenantRegistry {
       return found.tenant;
     }
     if (auth.mode !== 'passthrough') {
-      const entry = { tenant: this.#make(id, 'shared', this.#options.deps, false, [], readOnly), owned: false };
+      const entry: Entry = { tenant: this.#make(id, 'shared', this.#options.deps, false, [], readOnly), owned: false };
+      // A read-only tenant (':read') is a tenant of its own here, and so in Redis.
+      const key = sharedTenantKey(this.#options.deps.client.baseUrl, this.#options.config.apiKey);
+      this.#share(entry, key + id.slice('shared'.length));
       this.#entries.set(id, entry);
       return entry.tenant;
     }
@@ -124,9 +132,19 @@ export class TenantRegistry {
     const label = `key:${id.slice(0, 8)}`;
     const tenant = this.#make(id, label, { ...deps, client, hub }, true, [auth.apiKey], readOnly);
     const entry: Entry = { tenant, owned: true };
+    this.#share(entry, id);
     this.#entries.set(id, entry);
     logger.debug('new passthrough client', { client: label });
     return entry.tenant;
+  }
+
+  /** With --redis-url: the tenant's announcements go through its Redis channel (`key`: never an API key). */
+  #share(entry: Entry, key: string) {
+    const { shared } = this.#options;
+    if (!shared) return;
+    const { port } = entry.tenant;
+    port.shareWith(() => shared.announce(key));
+    entry.unlisten = shared.listen(key, () => port.deliverChange());
   }
 
   #make(
@@ -206,6 +224,7 @@ export class TenantRegistry {
     try {
       await e.tenant.modern.close();
     } catch {}
+    e.unlisten?.();
     e.tenant.port.close();
     if (e.owned) e.tenant.deps.hub.close();
   }
