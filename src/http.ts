@@ -129,7 +129,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
     ...(mode === 'passthrough' ? { admission: new KeyAdmission({ ...ADMISSION_DEFAULTS, logger }) } : {}),
     ...(shared ? { shared } : {}),
   });
-  const sessions = new LegacySessions({ config, logger });
+  const sessions = new LegacySessions({ config, logger, ...(shared ? { shared } : {}) });
   /** --auth oauth: the resource server (and the built-in authorization server), made once the port is known. */
   let oauth: OAuthGate | undefined;
   const tenantSweeper = setInterval(() => tenants.sweep(), 30_000);

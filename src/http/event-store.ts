@@ -79,3 +79,64 @@ function parseEventId(eventId: string): { seq: number; streamId: string } | unde
   if (!Number.isSafeInteger(seq) || seq < 0 || !streamId) return undefined;
   return { seq, streamId };
 }
+
+/** The SDK transport's stream id for a session's GET stream. */
+export const GET_STREAM = '_GET_stream';
+
+/** Where a session's GET-stream events live when instances share them (see shared.ts). */
+export interface SessionEventLog {
+  storeSessionEvent(
+    id: string,
+    message: string,
+    bounds: { maxEvents: number; windowMs: number; ttlMs: number },
+    force?: boolean,
+  ): Promise<number>;
+  sessionEventsAfter(id: string, seq: number): Promise<{ seq: number; message: string }[]>;
+}
+
+/**
+ * With --redis-url: a session's GET-stream events in Redis, numbered by one sequence per session, so the client
+ * resumes with `Last-Event-ID` on whichever instance it reaches, after the one holding its stream died. Events of
+ * POST response streams stay in this instance (their requests run here; the SDK resumes them only where they run).
+ */
+export class SharedEventStore implements EventStore {
+  /** Sequence numbers this instance was given lately: given again, its message is a new event, not another's copy. */
+  readonly #given: number[] = [];
+
+  constructor(
+    readonly local: BoundedEventStore,
+    readonly log: SessionEventLog,
+    readonly sessionId: () => string,
+    readonly bounds: { maxEvents: number; windowMs: number; ttlMs: number },
+  ) {}
+
+  async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+    const id = this.sessionId();
+    if (streamId !== GET_STREAM || !id) return this.local.storeEvent(streamId, message);
+    const text = JSON.stringify(message);
+    let seq = await this.log.storeSessionEvent(id, text, this.bounds);
+    if (this.#given.includes(seq)) seq = await this.log.storeSessionEvent(id, text, this.bounds, true);
+    this.#given.push(seq);
+    if (this.#given.length > 64) this.#given.shift();
+    return `${seq}.${streamId}`;
+  }
+
+  async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
+    return parseEventId(eventId)?.streamId;
+  }
+
+  async replayEventsAfter(
+    lastEventId: EventId,
+    { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<StreamId> {
+    const parsed = parseEventId(lastEventId);
+    const id = this.sessionId();
+    if (!parsed || parsed.streamId !== GET_STREAM || !id) return this.local.replayEventsAfter(lastEventId, { send });
+    for (const e of await this.log.sessionEventsAfter(id, parsed.seq)) {
+      const message = JSON.parse(e.message) as JSONRPCMessage;
+      if (Object.keys(message).length === 0) continue;
+      await send(`${e.seq}.${GET_STREAM}`, message);
+    }
+    return GET_STREAM;
+  }
+}

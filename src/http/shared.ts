@@ -19,10 +19,47 @@ import type { Logger } from '../log.js';
 
 const CHANNEL = 'kernel-mcp:changes:';
 const CHANGED = 'resources_list_changed';
+/** A 2025 session's record (`<id>`) and its resource subscriptions (`<id>:subs`, a set of URIs). */
+const SESSION = 'kernel-mcp:session:';
+/** `end <id>` (DELETEd through some instance) and `subs <id>` (its subscriptions changed). */
+const SESSION_EVENTS = 'kernel-mcp:sessions';
 /** Reconnection backoff: 100 ms, 200 ms, ... up to 2 s between attempts, for ever. */
 const backoff = (times: number) => Math.min(times * 100, 2000);
 
 export type SharedHealth = { ok: true } | { ok: false; reason: string };
+
+/** What any instance needs to serve a 2025 session another created. */
+export interface SessionRecord {
+  /** The tenant's channel key (see sharedTenantKey): only the same tenant may use the session. */
+  tenant: string;
+  /** The client's initialize request: protocol version, capabilities, client info. */
+  initialize: unknown;
+}
+
+export type SessionEvent = 'end' | 'subs';
+
+/**
+ * Appends a message to a session's GET-stream log, unless the same message was appended within the window: every
+ * instance serving the session produces its notifications (each hears the tenant's announcements and watches its
+ * subscriptions), and the first one stored stands for all (the others get its sequence number back); `force` stores
+ * it regardless (an instance producing the same message twice means two events). Then trims the log to its bound and
+ * renews the TTLs. KEYS: log, sequence, recent; ARGV: message, window ms, max events, TTL ms, force.
+ */
+const STORE_EVENT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local prev = ARGV[5] ~= '1' and redis.call('HGET', KEYS[3], ARGV[1])
+if prev then
+  local sep = string.find(prev, ':', 1, true)
+  if now - tonumber(string.sub(prev, sep + 1)) < tonumber(ARGV[2]) then return tonumber(string.sub(prev, 1, sep - 1)) end
+end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('RPUSH', KEYS[1], seq .. ' ' .. ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
+redis.call('HSET', KEYS[3], ARGV[1], seq .. ':' .. now)
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+return seq
+`;
 
 /** `redis://user:pass@host:port/db` as `redis://host:port/db`: a URL for messages, without its credentials. */
 export function redisLocation(url: string): string {
@@ -48,6 +85,7 @@ export class SharedState {
   readonly #logger: Logger;
   readonly #where: string;
   readonly #listeners = new Map<string, Set<() => void>>();
+  #onSession: ((event: SessionEvent, id: string) => void) | undefined;
   #lastError = '';
   #closed = false;
 
@@ -72,6 +110,11 @@ export class SharedState {
       conn.on('ready', () => this.#logger.info(`Redis ${name} connection ready`, { redis: this.#where }));
     }
     this.#sub.on('message', (channel: string, message: string) => {
+      if (channel === SESSION_EVENTS) {
+        const [event, id] = message.split(' ');
+        if ((event === 'end' || event === 'subs') && id) this.#onSession?.(event, id);
+        return;
+      }
       if (message !== CHANGED || !channel.startsWith(CHANNEL)) return;
       for (const deliver of this.#listeners.get(channel.slice(CHANNEL.length)) ?? []) deliver();
     });
@@ -83,6 +126,7 @@ export class SharedState {
     try {
       await Promise.all([shared.#pub.connect(), shared.#sub.connect()]);
       await shared.#pub.ping();
+      await shared.#sub.subscribe(SESSION_EVENTS);
     } catch (err) {
       shared.close();
       throw new ConfigError(
@@ -135,6 +179,99 @@ export class SharedState {
       this.#listeners.delete(tenant);
       if (!this.#closed) this.#sub.unsubscribe(CHANNEL + tenant).catch(() => {});
     };
+  }
+
+  /** Hears sessions ended or changed through other instances (and this one). */
+  onSessionEvent(handler: (event: SessionEvent, id: string) => void) {
+    this.#onSession = handler;
+  }
+
+  // 2025 sessions. Each call rejects at once while Redis is away (no offline queue): the caller answers 503.
+
+  async saveSession(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    await this.#pub.set(SESSION + id, JSON.stringify(record), 'PX', ttlMs);
+  }
+
+  async loadSession(id: string): Promise<SessionRecord | undefined> {
+    const raw = await this.#pub.get(SESSION + id);
+    if (!raw) return undefined;
+    try {
+      const record = JSON.parse(raw) as SessionRecord;
+      return typeof record.tenant === 'string' ? record : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keeps a session alive for another `ttlMs`; false when it has ended or expired. */
+  async touchSession(id: string, ttlMs: number): Promise<boolean> {
+    const results = await this.#pub
+      .multi()
+      .pexpire(SESSION + id, ttlMs)
+      .pexpire(`${SESSION + id}:subs`, ttlMs)
+      .pexpire(`${SESSION + id}:events`, ttlMs)
+      .pexpire(`${SESSION + id}:seq`, ttlMs)
+      .pexpire(`${SESSION + id}:recent`, ttlMs)
+      .exec();
+    return results?.[0]?.[1] === 1;
+  }
+
+  async sessionSubscriptions(id: string): Promise<string[]> {
+    return this.#pub.smembers(`${SESSION + id}:subs`);
+  }
+
+  /** Records `resources/subscribe` (add) or `resources/unsubscribe` URIs; every instance holding the session syncs. */
+  async changeSubscriptions(id: string, uris: string[], add: boolean, ttlMs: number): Promise<void> {
+    const key = `${SESSION + id}:subs`;
+    const multi = this.#pub.multi();
+    if (add) multi.sadd(key, ...uris).pexpire(key, ttlMs);
+    else multi.srem(key, ...uris);
+    await multi.publish(SESSION_EVENTS, `subs ${id}`).exec();
+  }
+
+  /** Appends to the session's GET-stream log (see STORE_EVENT); its sequence number. */
+  async storeSessionEvent(
+    id: string,
+    message: string,
+    bounds: { maxEvents: number; windowMs: number; ttlMs: number },
+    force = false,
+  ): Promise<number> {
+    const base = SESSION + id;
+    const seq = await this.#pub.eval(
+      STORE_EVENT,
+      3,
+      `${base}:events`,
+      `${base}:seq`,
+      `${base}:recent`,
+      message,
+      bounds.windowMs,
+      bounds.maxEvents,
+      bounds.ttlMs,
+      force ? '1' : '0',
+    );
+    return Number(seq);
+  }
+
+  /** The session's GET-stream messages after `seq`, oldest first (those still in its bounded log). */
+  async sessionEventsAfter(id: string, seq: number): Promise<{ seq: number; message: string }[]> {
+    const entries = await this.#pub.lrange(`${SESSION + id}:events`, 0, -1);
+    const out: { seq: number; message: string }[] = [];
+    for (const entry of entries) {
+      const space = entry.indexOf(' ');
+      const n = Number(entry.slice(0, space));
+      if (n > seq) out.push({ seq: n, message: entry.slice(space + 1) });
+    }
+    return out;
+  }
+
+  /** The session was ended (DELETE): forgotten everywhere. */
+  async endSession(id: string): Promise<void> {
+    const base = SESSION + id;
+    await this.#pub
+      .multi()
+      .del(base, `${base}:subs`, `${base}:events`, `${base}:seq`, `${base}:recent`)
+      .publish(SESSION_EVENTS, `end ${id}`)
+      .exec();
   }
 
   close() {

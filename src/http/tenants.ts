@@ -37,6 +37,8 @@ export interface Tenant {
   readonly secrets: readonly string[];
   /** Open legacy sessions. */
   sessions: number;
+  /** With --redis-url: the tenant's key in Redis (its channel, its sessions' owner); never an API key. */
+  shareKey?: string;
   lastUsed: number;
 }
 
@@ -143,6 +145,7 @@ export class TenantRegistry {
     const { shared } = this.#options;
     if (!shared) return;
     const { port } = entry.tenant;
+    entry.tenant.shareKey = key;
     port.shareWith(() => shared.announce(key));
     entry.unlisten = shared.listen(key, () => port.deliverChange());
   }

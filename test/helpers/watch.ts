@@ -60,13 +60,13 @@ export interface Watcher {
  * A fetch that reports when the 2025 client's GET stream is open: notifications sent before it is would wait in the
  * session's event store for a resumption this test does not make.
  */
-function getStreamFetch(): { fetch: typeof fetch; open: Promise<void> } {
+function getStreamFetch(base: typeof fetch = fetch): { fetch: typeof fetch; open: Promise<void> } {
   let opened!: () => void;
   const open = new Promise<void>((resolve) => {
     opened = resolve;
   });
   const wrapped: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
+    const response = await base(input, init);
     if ((init?.method ?? 'GET') === 'GET' && response.headers.get('content-type')?.includes('text/event-stream')) {
       opened();
     }
@@ -75,7 +75,11 @@ function getStreamFetch(): { fetch: typeof fetch; open: Promise<void> } {
   return { fetch: wrapped, open };
 }
 
-export async function connect(era: Era, wire: Wire, target: { url?: string; key?: string; args?: string[] }) {
+export async function connect(
+  era: Era,
+  wire: Wire,
+  target: { url?: string; key?: string; args?: string[]; fetch?: typeof fetch },
+) {
   let mcp: McpSession;
   let streamOpen: Promise<void> = Promise.resolve();
   if (wire === 'stdio') {
@@ -84,10 +88,10 @@ export async function connect(era: Era, wire: Wire, target: { url?: string; key?
       env: { KERNEL_API_KEY: target.key ?? '', ...(target.url ? { KERNEL_BASE_URL: target.url } : {}) },
     });
   } else {
-    const watched = era === 'legacy' ? getStreamFetch() : undefined;
+    const watched = era === 'legacy' ? getStreamFetch(target.fetch) : undefined;
     mcp = await connectHttp(era, target.url!, {
       ...(target.key ? { token: target.key } : {}),
-      ...(watched ? { fetch: watched.fetch } : {}),
+      ...(watched ? { fetch: watched.fetch } : target.fetch ? { fetch: target.fetch } : {}),
     });
     if (watched) streamOpen = watched.open;
   }
