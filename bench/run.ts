@@ -26,6 +26,7 @@ import { largeAnswers, largeFigures, largeTargets } from './large.js';
 import { assertBuilt, childEnv, type Figure, killChildren, type Machine, machine, now, ROOT, round } from './lib.js';
 import { overhead, overheadFigures, overheadTargets } from './overhead.js';
 import { type Child, startReferenceHttp, startSimulatorProcess, startUpstream } from './procs.js';
+import { sharedLoad, sharedLoadFigures } from './redis-load.js';
 import { sandboxStart } from './sandbox.js';
 import { type StreamsResult, streamDelivery, streamFigures, streamMemory } from './streams.js';
 import { printTargets, type Target, targetsMarkdown } from './targets.js';
@@ -233,6 +234,24 @@ async function main() {
         raw.httpLoad = res;
         targets.push(...loadTargets(res));
         figures.push(...loadFigures(res));
+      });
+    }
+
+    // The 50 × 200 load over two instances sharing Redis (--redis-url), beside one instance.
+    if (only.has('load') && kernelHttp) {
+      const k = kernelHttp;
+      await attempt('HTTP load over two instances with Redis', async () => {
+        const res = await sharedLoad({
+          simUrl: sim.url,
+          apiKey: API_KEY,
+          token: k.token,
+          browserId,
+          single: { url: k.url },
+          ...(quick ? { clients: 20, callsPerClient: 5 } : {}),
+          progress: (line) => out(`${line}\n`),
+        });
+        raw.sharedLoad = res;
+        figures.push(...sharedLoadFigures(res));
       });
     }
 
