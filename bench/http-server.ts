@@ -30,6 +30,8 @@ export async function startHttpChild(o: StartHttpOptions): Promise<HttpServerChi
       KERNEL_BASE_URL: o.baseUrl,
       KERNEL_MCP_HTTP_TOKEN: o.token,
       KERNEL_MCP_LOG_LEVEL: 'warn',
+      // Stopped with SIGTERM: no load balancer to drain.
+      KERNEL_MCP_SHUTDOWN_DRAIN_MS: '0',
       ...o.env,
     }),
   );

@@ -171,10 +171,14 @@ const pattern = (quote) =>
     fail('README no longer quotes what GET /healthz answers (the check looks for "`GET /healthz` answers `...`")');
   else {
     const { spawn } = await import('node:child_process');
-    const proc = spawn(process.execPath, [CLI, '--simulate', '--transport', 'http', '--port', '0'], {
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [CLI, '--simulate', '--transport', 'http', '--port', '0', '--shutdown-drain-ms', '0'],
+      {
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     try {
       const url = await new Promise((resolve, reject) => {
         let err = '';

@@ -31,7 +31,7 @@ echo "== build"
 npm run -s build
 
 echo "== start kernel-mcp --simulate --transport http"
-node dist/src/cli.js --simulate --transport http --port 0 --log-level info >"$work/server.log" 2>&1 &
+node dist/src/cli.js --simulate --transport http --port 0 --shutdown-drain-ms 0 --log-level info >"$work/server.log" 2>&1 &
 server_pid=$!
 url=""
 for _ in $(seq 1 200); do

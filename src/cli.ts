@@ -17,7 +17,8 @@ import { SelectionError, selectTools } from './tools/selection.js';
 import { VERSION } from './version.js';
 
 interface Running {
-  close(): Promise<void>;
+  /** `drain`: an HTTP server first drains (`--shutdown-drain-ms`); stdio ignores it. */
+  close(options?: { drain?: boolean }): Promise<void>;
 }
 
 /**
@@ -233,14 +234,20 @@ async function main() {
     process.stdin.on('close', () => void shutdown());
   }
 
+  // SIGTERM (an orchestrator stopping the instance) drains an HTTP server first; SIGINT (Ctrl-C), a second signal or
+  // stdin closing stops at once.
   let stopping = false;
-  async function shutdown() {
-    if (stopping) return;
+  async function shutdown(drain = false) {
+    if (stopping) {
+      void running.close();
+      return;
+    }
     stopping = true;
-    const timer = setTimeout(() => process.exit(0), 3000);
+    const drainMs = drain && config.transport === 'http' ? config.shutdownDrainMs + config.timeoutMs : 0;
+    const timer = setTimeout(() => process.exit(0), drainMs + 3000);
     timer.unref();
     try {
-      await running.close();
+      await running.close({ drain });
     } catch {}
     for (const close of closers.reverse()) {
       try {
@@ -250,7 +257,7 @@ async function main() {
     process.exit(0);
   }
   process.on('SIGINT', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown(true));
 }
 
 main().catch((err) => {

@@ -80,6 +80,8 @@ export const ConfigSchema = z.object({
   sessionIdleMs: int(1000, 86_400_000).default(30 * 60_000),
   maxBodyBytes: int(1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
   maxConcurrentRequests: int(1, 100_000).default(256),
+  /** HTTP: after SIGTERM, keep listening this long (503 to new requests) so a load balancer drains the instance. */
+  shutdownDrainMs: int(0, 600_000).default(10_000),
   /** Serve no MCP App views (ui:// resources, their tool links and app-only tools). */
   noApps: bool.default(false),
   /** Origins the browser view may frame (the live view); default Kernel's, or the simulator's with --simulate. */
@@ -187,6 +189,11 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     flag: 'max-concurrent-requests',
     env: 'KERNEL_MCP_MAX_CONCURRENT_REQUESTS',
     help: 'HTTP requests served at once',
+  },
+  shutdownDrainMs: {
+    flag: 'shutdown-drain-ms',
+    env: 'KERNEL_MCP_SHUTDOWN_DRAIN_MS',
+    help: 'HTTP: after SIGTERM, answer 503 this long before closing (default 10000)',
   },
   noApps: { flag: 'no-apps', env: 'KERNEL_MCP_NO_APPS', boolean: true, help: 'serve no MCP App views' },
   liveViewOrigins: {

@@ -38,8 +38,15 @@ export interface HttpServerHandle {
   url: string;
   host: string;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops serving. With `drain` (SIGTERM) it first drains: see `--shutdown-drain-ms`. A second call without `drain`
+   * (SIGINT, or a second signal) cuts a drain short.
+   */
+  close(options?: { drain?: boolean }): Promise<void>;
 }
+
+/** The last event on every open stream at shutdown: clients that read it reconnect (elsewhere) after `retry`. */
+const SHUTDOWN_EVENT = `event: shutdown\nretry: 1000\ndata: ${JSON.stringify({ reason: 'server shutting down' })}\n\n`;
 
 const MCP_PATH = '/mcp';
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -391,15 +398,47 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
   }
   logger.info(`listening on ${url}`, { auth: mode });
 
+  /**
+   * Draining (SIGTERM): still listening, /healthz answers 503 and new MCP requests 503 with Retry-After (`stopping`),
+   * so a load balancer takes the instance out while requests in flight finish. It lasts `--shutdown-drain-ms`, then
+   * as long as requests other than streams are still running (up to `--timeout-ms`).
+   */
+  let cutShort: (() => void) | undefined;
+  async function drain() {
+    if (config.shutdownDrainMs <= 0) return;
+    logger.info('draining before shutdown: /healthz answers 503, new requests 503', {
+      drainMs: config.shutdownDrainMs,
+      requests: exchanges.requests,
+      streams: exchanges.streams,
+    });
+    const cut = new Promise<void>((resolve) => {
+      cutShort = resolve;
+    });
+    const timers: NodeJS.Timeout[] = [];
+    const after = (ms: number) => new Promise<void>((resolve) => timers.push(setTimeout(resolve, ms)));
+    try {
+      await Promise.race([cut, after(config.shutdownDrainMs)]);
+      if (exchanges.requests > 0) {
+        logger.info('waiting for requests in flight', { requests: exchanges.requests });
+        await Promise.race([cut, exchanges.requestsDone(), after(config.timeoutMs)]);
+      }
+    } finally {
+      for (const t of timers) clearTimeout(t);
+    }
+  }
+
   let closing: Promise<void> | undefined;
   return {
     url,
     host: config.host,
     port,
-    close() {
+    close(options = {}) {
+      if (closing && !options.drain) cutShort?.();
       closing ??= (async () => {
         stopping = true;
         clearInterval(tenantSweeper);
+        if (options.drain) await drain();
+        exchanges.announce(SHUTDOWN_EVENT);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await sessions.close();
         await tenants.close();

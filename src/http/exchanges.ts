@@ -23,6 +23,9 @@ type Limits = Pick<Config, 'maxConcurrentRequests' | 'maxOpenStreams' | 'maxClie
 export class Exchanges {
   requests = 0;
   streams = 0;
+  /** Every exchange still open (for the shutdown event). */
+  readonly open = new Set<Exchange>();
+  #idle: (() => void)[] = [];
 
   /** Every 15 s, or more often for streams that live shorter (a few beats per lifetime). */
   readonly heartbeatMs: number;
@@ -57,6 +60,23 @@ export class Exchanges {
     return ex;
   }
 
+  /** Resolves once no request (streams aside) is in flight. */
+  requestsDone(): Promise<void> {
+    if (this.requests === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** @internal An exchange ended. */
+  ended(ex: Exchange) {
+    this.open.delete(ex);
+    if (this.requests === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** Writes `event` (a whole SSE event) on every open event-stream answer, between two events. */
+  announce(event: string) {
+    for (const ex of this.open) ex.announce(event);
+  }
+
   #streamRefusal(owner: StreamOwner): string | undefined {
     if (this.streams >= this.limits.maxOpenStreams) return 'Server busy: too many open streams';
     if (owner.limited && owner.streams >= this.limits.maxClientStreams) {
@@ -72,12 +92,22 @@ export class Exchange {
   #timers: NodeJS.Timeout[] = [];
   /** The last chunk written ended an SSE event: a comment may go in between. */
   #atBoundary = true;
+  /** Its answer is an event stream whose headers are out. */
+  #sse = false;
 
   constructor(
     readonly exchanges: Exchanges,
     readonly res: ServerResponse,
     public kind: 'request' | 'stream',
-  ) {}
+  ) {
+    exchanges.open.add(this);
+  }
+
+  /** Writes a whole SSE event between two events of an open event-stream answer. */
+  announce(event: string) {
+    if (this.#ended || !this.#sse || !this.#atBoundary || this.res.destroyed || this.res.writableEnded) return;
+    this.res.write(event);
+  }
 
   /** A request that turned out to open a stream (a listen): counted as a stream from now on. */
   convert(owner: StreamOwner) {
@@ -98,6 +128,7 @@ export class Exchange {
       this.exchanges.streams--;
       if (this.owner) this.owner.streams--;
     }
+    this.exchanges.ended(this);
   }
 
   /**
@@ -112,6 +143,7 @@ export class Exchange {
         res.writeHead(status, headers);
         if (headers?.['content-type']?.startsWith('text/event-stream')) {
           res.flushHeaders();
+          this.#sse = true;
           if (this.kind === 'stream') this.#keepAlive();
         }
         return res;

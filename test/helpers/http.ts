@@ -33,7 +33,8 @@ export interface StartHttpOptions {
 export async function startHttp(options: StartHttpOptions = {}): Promise<HttpServerProcess> {
   assertBuilt();
   const proc = spawn(process.execPath, [CLI, '--transport', 'http', '--port', '0', ...(options.args ?? [])], {
-    env: baseEnv(options.env),
+    // No drain at SIGTERM unless a test asks for one: stop() is SIGTERM, and a server waits --shutdown-drain-ms.
+    env: baseEnv({ KERNEL_MCP_SHUTDOWN_DRAIN_MS: '0', ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
