@@ -23,6 +23,7 @@ export default mergeConfig(
         'test/proxy-pool-client.test.ts',
         'test/proxy-pool-errors.test.ts',
         'test/proxy-pool-schemas.test.ts',
+        'test/proxy-pool-tools.test.ts',
         'test/streams-uris.test.ts',
         'test/mutation/**/*.test.ts',
       ],
