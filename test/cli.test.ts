@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,8 +108,8 @@ describe('start-up failures', () => {
     expect(fromClone).toContain('KERNEL_API_KEY is not set');
     expect(fromClone).toContain('`node dist/src/cli.js --simulate`');
     expect(oneLine(['--no-such-flag'])).toContain('`node dist/src/cli.js --help` lists every option');
-    // From elsewhere: the absolute path.
-    const elsewhere = oneLine([], {}, tmpdir());
+    // From elsewhere (a folder that does not contain the checkout, wherever the checkout is): the absolute path.
+    const elsewhere = oneLine([], {}, mkdtempSync(join(tmpdir(), 'kernel-mcp-elsewhere-')));
     expect(elsewhere).toContain(`\`node ${CLI} --simulate\``);
     // The command named there exists from anywhere.
     const command = /`(node \S+) --simulate`/.exec(elsewhere)![1]!;
