@@ -20,6 +20,7 @@ export default mergeConfig(
         'test/hub.test.ts',
         'test/hub-subscriptions.test.ts',
         'test/http-units.test.ts',
+        'test/http-guards.test.ts',
         'test/proxy-pool-client.test.ts',
         'test/proxy-pool-errors.test.ts',
         'test/proxy-pool-schemas.test.ts',

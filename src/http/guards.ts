@@ -39,7 +39,9 @@ function parseHostPort(value: string): HostEntry | undefined {
   try {
     const url = new URL(`http://${value}`);
     if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return undefined;
-    return { hostname: url.hostname.toLowerCase(), ...(url.port ? { port: url.port } : {}) };
+    // URL drops the scheme's default port (`:80`), which here is a port like any other.
+    const port = url.port || /:(\d+)$/.exec(value)?.[1]?.replace(/^0+(?=\d)/, '');
+    return { hostname: url.hostname.toLowerCase(), ...(port ? { port } : {}) };
   } catch {
     return undefined;
   }
