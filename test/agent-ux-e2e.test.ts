@@ -114,6 +114,36 @@ describe.each(ERAS)('results shaped for agents (%s client)', (era) => {
     expect(text(none)).toContain('content_text');
   });
 
+  it('file answers link to resources that resolve: browser files and API downloads', async () => {
+    const id = await browser();
+    ok(await call('browsers_fs_write_file', { id, path: '/tmp/a/note.txt', content_text: 'from a\n' }));
+    ok(await call('browsers_fs_write_file', { id, path: '/tmp/b c/note.txt', content_text: 'from b\n' }));
+    const uris: string[] = [];
+    for (const path of ['/tmp/a/note.txt', '/tmp/b c/note.txt']) {
+      const read = await call('browsers_fs_read_file', { id, path });
+      const resource = read.content.find((c) => c.type === 'resource')?.resource as { uri: string; text: string };
+      uris.push(resource.uri);
+      const back = await mcp.client.readResource({ uri: resource.uri });
+      expect(back.contents[0]).toMatchObject({ uri: resource.uri, text: resource.text });
+    }
+    expect(uris).toEqual([
+      `kernel://browsers/${id}/files/tmp/a/note.txt`,
+      `kernel://browsers/${id}/files/tmp/b%20c/note.txt`,
+    ]);
+    const zip = await call('browsers_fs_download_dir_zip', { id, path: '/tmp/a' });
+    const link = zip.content.find((c) => c.type === 'resource')?.resource as { uri: string; blob: string };
+    expect(link.uri).toBe(`kernel://api/browsers/${id}/fs/download_dir_zip?path=%2Ftmp%2Fa`);
+    const again = (await mcp.client.readResource({ uri: link.uri })).contents[0] as { blob?: string };
+    expect(
+      Buffer.from(again.blob ?? '', 'base64')
+        .subarray(0, 2)
+        .toString(),
+    ).toBe('PK');
+    const templates = (await mcp.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
+    expect(templates).toEqual(expect.arrayContaining(['kernel://browsers/{id}/files/{+path}', 'kernel://api/{+path}']));
+    await expect(mcp.client.readResource({ uri: `kernel://browsers/${id}/files/tmp/none.txt` })).rejects.toThrow(/404/);
+  });
+
   it('an empty telemetry stream says how to enable telemetry, and never answers a null cursor', async () => {
     const id = await browser();
     const page = ok(await call('browsers_telemetry_stream', { id, max_seconds: 0 })) as unknown as Page;

@@ -209,9 +209,13 @@ describe.each(ERAS)('streams over stdio (%s client)', (era) => {
 
   it('lists the stream resource templates, with title, description and MIME type', async () => {
     const listed = (await f.mcp.client.listResourceTemplates()).resourceTemplates;
-    // The skills' skill:// template is tested with the skills (skills-e2e).
-    const resourceTemplates = listed.filter((t) => !String(t.uriTemplate).startsWith('skill://'));
-    expect(listed.length - resourceTemplates.length).toBe(1);
+    // The skills' skill:// template is tested with the skills (skills-e2e), the file and download templates with
+    // the file answers (agent-ux-e2e).
+    const others = ['kernel://browsers/{id}/files/{+path}', 'kernel://api/{+path}'];
+    const resourceTemplates = listed.filter(
+      (t) => !String(t.uriTemplate).startsWith('skill://') && !others.includes(String(t.uriTemplate)),
+    );
+    expect(listed.length - resourceTemplates.length).toBe(3);
     const byUri = new Map(resourceTemplates.map((t) => [t.uriTemplate as string, t]));
     expect([...byUri.keys()].sort()).toEqual(
       [

@@ -25,6 +25,7 @@ import type { KernelClient } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { StreamParent } from '../kernel/operation.js';
 import type { Logger } from '../log.js';
+import { registerFileResources } from './files.js';
 import type { StreamHub } from './hub.js';
 import type { NotificationPort } from './notifications.js';
 import {
@@ -204,6 +205,7 @@ export async function readStreamResource(
 export function registerResources(server: McpServer, config: Config, deps: ResourceDeps, port: NotificationPort): void {
   const { client, logger } = deps;
   const maxChars = config.maxResultTokens * 4;
+  registerFileResources(server, config, client);
 
   for (const def of STREAM_RESOURCES) {
     const uriTemplate = uriTemplates.get(def.name);

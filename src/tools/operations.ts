@@ -13,6 +13,7 @@ import type { OperationRow } from '../kernel/operation.js';
 import { expandPathTemplate } from '../kernel/paths.js';
 import { addSecret } from '../kernel/redact.js';
 import { decodeB64Fields, execView } from '../kernel/text.js';
+import { apiUri, browserFileUri } from '../resources/files.js';
 import { buildForm, readBinary } from './binary.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './define.js';
 import {
@@ -148,6 +149,14 @@ function withNotFoundHint(row: OperationRow, err: unknown): unknown {
   });
 }
 
+/** Where resources/read finds an answer's bytes again: the browser file, or the GET operation's API path. */
+function resourceUriOf(row: OperationRow, args: Record<string, unknown>, req: KernelRequest): string | undefined {
+  if (row.operationId === 'readFile' && typeof args.id === 'string' && typeof args.path === 'string') {
+    return browserFileUri(args.id, args.path);
+  }
+  return row.method === 'GET' ? apiUri(req.path, req.query) : undefined;
+}
+
 /** Calls the operation once and shapes the answer. Shared by the direct tools and dynamic mode. */
 export async function callOperation(
   row: OperationRow,
@@ -225,6 +234,7 @@ export async function callOperation(
     );
   }
   return binaryResult(res.body, {
+    uri: resourceUriOf(row, args, req),
     mediaType: res.contentType ?? row.answer.mediaType ?? 'application/octet-stream',
     name: outputName(row, args, header(res.headers, 'content-disposition')),
     inlineBytes: ctx.config.inlineBinaryBytes,

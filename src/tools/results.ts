@@ -186,6 +186,8 @@ function looksLikeText(bytes: Uint8Array): string | undefined {
 }
 
 export interface BinaryOptions {
+  /** The resource URI the answer's bytes can be read back at (resources/read). */
+  uri?: string;
   mediaType: string;
   /** Names the resource and the file: e.g. `screenshot`, `report.pdf`. */
   name: string;
@@ -234,7 +236,8 @@ export async function binaryResult(raw: Uint8Array, opts: BinaryOptions): Promis
       structuredContent: summary,
     };
   }
-  const uri = `kernel://output/${encodeURIComponent(opts.name)}`;
+  // A URI resources/read resolves (a browser file, or the API path of a download); a name alone otherwise.
+  const uri = opts.uri ?? `kernel://output/${encodeURIComponent(opts.name)}`;
   const text = looksLikeText(bytes);
   if (text !== undefined && text.length <= opts.maxChars) {
     const textMime = mime === 'application/octet-stream' ? 'text/plain' : mime;
