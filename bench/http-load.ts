@@ -86,17 +86,34 @@ export interface LoadOptions {
   progress?: (line: string) => void;
 }
 
-async function mcpLoad(server: LoadServer, era: Era, clients: number, perClient: number, id: string) {
+/** What a client load measured: each successful call's time, the errors and the first one's message. */
+export interface ClientLoad {
+  times: number[];
+  errors: number;
+  firstError: string | undefined;
+  seconds: number;
+}
+
+/**
+ * `clients` MCP clients at once, each connected by `connect(c)` and then calling `browsers_retrieve {id}`
+ * `perClient` times; a client that cannot connect counts all its calls as errors.
+ */
+export async function clientLoad(
+  clients: number,
+  perClient: number,
+  id: string,
+  connect: (client: number) => Promise<Session>,
+): Promise<ClientLoad> {
   const times: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
   const sessions: Session[] = [];
   const started = now();
   await Promise.all(
-    Array.from({ length: clients }, async () => {
+    Array.from({ length: clients }, async (_, c) => {
       let s: Session;
       try {
-        s = await connectHttp(era, server.url, server.token);
+        s = await connect(c);
       } catch (err) {
         errors += perClient;
         firstError ??= `connect: ${(err as Error).message}`;
@@ -123,7 +140,12 @@ async function mcpLoad(server: LoadServer, era: Era, clients: number, perClient:
   );
   const seconds = (now() - started) / 1000;
   await Promise.all(sessions.map((s) => s.close().catch(() => {})));
-  return run(clients * perClient, errors, firstError, seconds, times);
+  return { times, errors, firstError, seconds };
+}
+
+async function mcpLoad(server: LoadServer, era: Era, clients: number, perClient: number, id: string) {
+  const r = await clientLoad(clients, perClient, id, () => connectHttp(era, server.url, server.token));
+  return run(clients * perClient, r.errors, r.firstError, r.seconds, r.times);
 }
 
 async function undiciLoad(o: LoadOptions, clients: number, perClient: number) {

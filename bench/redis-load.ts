@@ -5,9 +5,10 @@
  * without Redis. Reports throughput, errors (which must be zero) and the two-instance : one-instance ratio.
  */
 import { startRedis } from '../test/helpers/redis.js';
-import { connectFetch, ERAS, type Era, type Session } from './clients.js';
+import { connectFetch, ERAS, type Era } from './clients.js';
+import { clientLoad } from './http-load.js';
 import { type HttpServerChild, startHttpChild } from './http-server.js';
-import { type Figure, now, round, type Stats, stats } from './lib.js';
+import { type Figure, round, type Stats, stats } from './lib.js';
 
 const ERA_NAME: Record<Era, string> = { modern: '2026-07-28', legacy: '2025-11-25' };
 
@@ -55,46 +56,10 @@ function roundRobin(urls: string[], token: string) {
 }
 
 async function load(urls: string[], o: SharedLoadOptions, era: Era, clients: number, perClient: number) {
-  const times: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  const sessions: Session[] = [];
-  const started = now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      let s: Session;
-      try {
-        // Clients start on different instances; then each request goes to the next.
-        s = await connectFetch(
-          era,
-          roundRobin([...urls.slice(c % urls.length), ...urls.slice(0, c % urls.length)], o.token),
-        );
-      } catch (err) {
-        errors += perClient;
-        firstError ??= `connect: ${(err as Error).message}`;
-        return;
-      }
-      sessions.push(s);
-      for (let i = 0; i < perClient; i++) {
-        const t = now();
-        try {
-          const r = await s.call('browsers_retrieve', { id: o.browserId }, { timeout: 60_000 });
-          if (r.isError) {
-            errors++;
-            firstError ??= r.content[0]?.text;
-            continue;
-          }
-        } catch (err) {
-          errors++;
-          firstError ??= (err as Error).message;
-          continue;
-        }
-        times.push(now() - t);
-      }
-    }),
+  // Clients start on different instances; then each request goes to the next.
+  const { times, errors, firstError, seconds } = await clientLoad(clients, perClient, o.browserId, (c) =>
+    connectFetch(era, roundRobin([...urls.slice(c % urls.length), ...urls.slice(0, c % urls.length)], o.token)),
   );
-  const seconds = (now() - started) / 1000;
-  await Promise.all(sessions.map((s) => s.close().catch(() => {})));
   return {
     era,
     instances: urls.length,
