@@ -2,7 +2,7 @@
  * `npm run mutate`: StrykerJS mutation testing of the modules where a bug costs most (issue 21). Slow on two shared
  * cores, so it runs incrementally (only mutants in changed code are re-tested; reports/stryker-incremental.json keeps
  * the previous results) with one test runner, and on a schedule rather than in every CI run (README, "Mutation
- * testing"). `npm run mutate -- --mutate src/kernel/redact.ts` runs one module.
+ * testing"). `npm run mutate -- --mutate src/redact.ts` runs one module.
  */
 export default {
   testRunner: 'vitest',
@@ -10,7 +10,7 @@ export default {
   vitest: { configFile: 'vitest.mutate.config.ts' },
   mutate: [
     'src/kernel/client.ts',
-    'src/kernel/redact.ts',
+    'src/redact.ts',
     'src/tools/operations.ts',
     'src/tools/results.ts',
     'src/http/auth.ts',

@@ -21,8 +21,8 @@ import { TenantPort } from '../src/http/tenant-port.js';
 import { KernelClient } from '../src/kernel/client.js';
 import { createLogger, type Logger } from '../src/log.js';
 import { type HubOptions, StreamHub } from '../src/resources/hub.js';
+import { selectTools } from '../src/selection.js';
 import { createServer, type ServerDeps } from '../src/server.js';
-import { selectTools } from '../src/tools/selection.js';
 import { wrapClient } from '../test/helpers/mcp.js';
 import { CLI } from './lib.js';
 

@@ -7,7 +7,7 @@
 import { codeOperations } from '../src/code/execute.js';
 import { runSandbox, warmSandbox } from '../src/code/sandbox.js';
 import { makeConfig } from '../src/config.js';
-import { selectTools } from '../src/tools/selection.js';
+import { selectTools } from '../src/selection.js';
 import { type Figure, now, round, stats } from './lib.js';
 
 export async function sandboxStart(quick: boolean): Promise<Figure[]> {

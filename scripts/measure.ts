@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { getEncoding } from 'js-tiktoken';
-import { DEFAULT_EXCLUDED_TOOLS, DEFAULT_TOOLSETS } from '../src/tools/selection.js';
+import { DEFAULT_EXCLUDED_TOOLS, DEFAULT_TOOLSETS } from '../src/selection.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');

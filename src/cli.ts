@@ -11,9 +11,9 @@ import { selfCommand } from './invocation.js';
 import { KernelClient } from './kernel/client.js';
 import { createLogger, type Logger } from './log.js';
 import { StreamHub } from './resources/hub.js';
+import { SelectionError, selectTools } from './selection.js';
 import type { ServerDeps } from './server.js';
 import { serveStdioConnection } from './stdio.js';
-import { SelectionError, selectTools } from './tools/selection.js';
 import { VERSION } from './version.js';
 
 interface Running {

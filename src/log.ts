@@ -2,7 +2,7 @@
  * Logging to stderr only: stdout is the stdio transport's protocol channel, and MCP's own logging is deprecated in
  * the 2026-07-28 revision. Every line passes through the redactor, so a secret never reaches a log.
  */
-import { redact } from './kernel/redact.js';
+import { redact } from './redact.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

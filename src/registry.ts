@@ -2,11 +2,11 @@
  * Every tool the process can offer, before selection: the Kernel API operations and the page snapshot, plus tool
  * providers that need configuration (the proxy-pool service, when its URL is set).
  */
-import type { Config } from '../config.js';
-import { isProxyPoolName, proxyPoolTools, proxyPoolUnavailableMessage } from '../proxy-pool/index.js';
-import type { ToolDefinition } from './define.js';
-import { operationTools } from './operations.js';
-import { pageSnapshotTool } from './page.js';
+import type { Config } from './config.js';
+import { isProxyPoolName, proxyPoolTools, proxyPoolUnavailableMessage } from './proxy-pool/index.js';
+import type { ToolDefinition } from './tools/define.js';
+import { operationTools } from './tools/operations.js';
+import { pageSnapshotTool } from './tools/page.js';
 
 /** The operations' tools, and tools built on them (the page snapshot runs through Playwright execution). */
 const kernelTools: readonly ToolDefinition[] = [...operationTools, pageSnapshotTool];

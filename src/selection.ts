@@ -13,13 +13,13 @@
  * exits).
  */
 
-import { codeModeTools } from '../code/tools.js';
-import type { Config } from '../config.js';
-import { operations } from '../generated/kernel-operations.gen.js';
-import type { ToolDefinition } from './define.js';
-import { dynamicTools } from './dynamic.js';
+import { codeModeTools } from './code/tools.js';
+import type { Config } from './config.js';
+import { operations } from './generated/kernel-operations.gen.js';
 import { allTools, unavailableReason } from './registry.js';
-import { distance } from './suggest.js';
+import type { ToolDefinition } from './tools/define.js';
+import { dynamicTools } from './tools/dynamic.js';
+import { distance } from './tools/suggest.js';
 
 export class SelectionError extends Error {
   override name = 'SelectionError';

@@ -10,15 +10,15 @@ import { registerViews } from './apps/views.js';
 import type { Config } from './config.js';
 import type { KernelClient } from './kernel/client.js';
 import type { Logger } from './log.js';
+import { allTools } from './registry.js';
 import type { StreamHub } from './resources/hub.js';
-import { registerResources } from './resources/index.js';
 import type { NotificationPort } from './resources/notifications.js';
+import { registerResources } from './resources/register.js';
+import type { Selection } from './selection.js';
 import { registerPrompts } from './skills/prompts.js';
 import { registerTools, type ToolDefinition } from './tools/define.js';
 import { operationsByName } from './tools/operations.js';
-import { allTools } from './tools/registry.js';
 import { forCoordinateSpace } from './tools/screen.js';
-import type { Selection } from './tools/selection.js';
 import { unknownToolMessage } from './tools/suggest.js';
 import { VERSION } from './version.js';
 

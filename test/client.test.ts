@@ -6,8 +6,8 @@ import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KernelClient, parseRetryAfter } from '../src/kernel/client.js';
 import { KernelError } from '../src/kernel/errors.js';
-import { redact } from '../src/kernel/redact.js';
 import { createLogger } from '../src/log.js';
+import { redact } from '../src/redact.js';
 
 const BASE = 'http://kernel.test';
 const KEY = 'sk_test_unit_0123456789abcdef';

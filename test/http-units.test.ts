@@ -12,11 +12,11 @@ import { HostAllowList, isLoopbackHost, OriginAllowList } from '../src/http/guar
 import { TenantRegistry } from '../src/http/tenants.js';
 import { startHttpServer } from '../src/http.js';
 import { KernelClient } from '../src/kernel/client.js';
-import { redact, withSecrets } from '../src/kernel/redact.js';
 import { silentLogger } from '../src/log.js';
+import { redact, withSecrets } from '../src/redact.js';
 import { StreamHub } from '../src/resources/hub.js';
+import { selectTools } from '../src/selection.js';
 import type { ServerDeps } from '../src/server.js';
-import { selectTools } from '../src/tools/selection.js';
 
 describe('auth mode', () => {
   it('defaults to token when a token is set, none otherwise', () => {

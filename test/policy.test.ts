@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { checkPolicy, checkSynonyms, type PolicyModule, type Spec } from '../scripts/lib/policy-check.js';
 import * as policy from '../scripts/policy.js';
 import { operations, SEARCH_SYNONYMS } from '../src/generated/kernel-operations.gen.js';
-import { redact } from '../src/kernel/redact.js';
+import { redact } from '../src/redact.js';
 import { buildRequest } from '../src/tools/operations.js';
 import { connectStdio, type McpSession, ROOT, text } from './helpers/mcp.js';
 

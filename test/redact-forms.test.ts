@@ -16,7 +16,7 @@ import {
   redactValue,
   removeSecret,
   withSecrets,
-} from '../src/kernel/redact.js';
+} from '../src/redact.js';
 
 const KEY = 'sk_live_forms_K3y~0123456789abcdef';
 addSecret(KEY, { pin: true });

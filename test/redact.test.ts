@@ -1,6 +1,6 @@
 /** The redactor: pinned credentials stay; argument secrets are bounded, newest kept. */
 import { describe, expect, it } from 'vitest';
-import { addSecret, redact, removeSecret } from '../src/kernel/redact.js';
+import { addSecret, redact, removeSecret } from '../src/redact.js';
 
 describe('redact', () => {
   it('replaces registered secrets and bearer tokens', () => {

@@ -7,10 +7,10 @@ import { AjvJsonSchemaValidator, addFormats } from '@modelcontextprotocol/server
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../src/config.js';
+import { allTools } from '../src/registry.js';
 import { compile, type ToolDefinition } from '../src/tools/define.js';
 import { dynamicTools } from '../src/tools/dynamic.js';
 import { operationTools } from '../src/tools/operations.js';
-import { allTools } from '../src/tools/registry.js';
 
 const withProxyPool = allTools({ ...makeConfig(), proxyPoolUrl: 'http://127.0.0.1:1' });
 const everyTool: ToolDefinition[] = [...withProxyPool, ...dynamicTools(operationTools)];

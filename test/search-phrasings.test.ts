@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../src/config.js';
+import { allTools } from '../src/registry.js';
 import { searchOperations } from '../src/tools/dynamic.js';
-import { allTools } from '../src/tools/registry.js';
 
 const PAGE_READ = ['browsers_page_snapshot', 'browsers_playwright_execute'];
 const NAVIGATE = ['browsers_playwright_execute', 'browsers_create'];

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Config, makeConfig } from '../src/config.js';
 import { operations } from '../src/generated/kernel-operations.gen.js';
+import { allTools } from '../src/registry.js';
+import { selectTools } from '../src/selection.js';
 import { compile, publishedAnnotations } from '../src/tools/define.js';
-import { allTools } from '../src/tools/registry.js';
-import { selectTools } from '../src/tools/selection.js';
 import { connectStdio, ERAS, type McpSession, runCli } from './helpers/mcp.js';
 
 /** What the CLI computes with --simulate (which also points the proxy-pool service at the simulator). */

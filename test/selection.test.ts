@@ -5,15 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, makeConfig } from '../src/config.js';
 import { operations } from '../src/generated/kernel-operations.gen.js';
+import { allTools } from '../src/registry.js';
+import { closest, DEFAULT_EXCLUDED_TOOLS, DEFAULT_TOOLSETS, SelectionError, selectTools } from '../src/selection.js';
 import { operationTools } from '../src/tools/operations.js';
-import { allTools } from '../src/tools/registry.js';
-import {
-  closest,
-  DEFAULT_EXCLUDED_TOOLS,
-  DEFAULT_TOOLSETS,
-  SelectionError,
-  selectTools,
-} from '../src/tools/selection.js';
 
 /** A Config with overrides already in their parsed form (lists as arrays). */
 const cfg = (c: Partial<Config> = {}): Config => ({ ...makeConfig(), ...c });

@@ -10,8 +10,8 @@ import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/ser
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { StreamHub } from '../resources/hub.js';
+import { selectTools } from '../selection.js';
 import { createServer, type RequestScope, requestScope, type ServerDeps } from '../server.js';
-import { selectTools } from '../tools/selection.js';
 import { checkKey, type KeyAdmission } from './admission.js';
 import type { AuthResult } from './auth.js';
 import { type SharedState, sharedTenantKey } from './shared.js';

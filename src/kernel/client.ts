@@ -12,8 +12,8 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Agent, Dispatcher, FormData } from 'undici';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
+import { addSecret, redactBytesStream } from '../redact.js';
 import { apiError, KernelError } from './errors.js';
-import { addSecret, redactBytesStream } from './redact.js';
 
 export interface KernelClientOptions {
   baseUrl: string;

@@ -2,7 +2,7 @@
  * Errors of the Kernel API client, each with a message an agent can act on. Messages never carry the API key:
  * they name the method and the path (without its query string) and pass through the redactor.
  */
-import { redact } from './redact.js';
+import { redact } from '../redact.js';
 
 export type KernelErrorKind = 'api' | 'timeout' | 'aborted' | 'network' | 'invalid_response' | 'invalid_request';
 

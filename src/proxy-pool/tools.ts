@@ -3,7 +3,7 @@
  * offered only when KERNEL_PROXY_POOL_URL (or --simulate) gives the service's URL. See docs/proxy-pool.md.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
-import { addSecret } from '../kernel/redact.js';
+import { addSecret } from '../redact.js';
 import { defineTool, type ToolDefinition } from '../tools/define.js';
 import { charsForTokens, jsonResult, textResult } from '../tools/results.js';
 import { callRpc } from './client.js';

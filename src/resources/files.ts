@@ -22,8 +22,8 @@ import { operations } from '../generated/kernel-operations.gen.js';
 import type { KernelClient } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { OperationRow } from '../kernel/operation.js';
-import { redact } from '../kernel/redact.js';
 import { decodeText } from '../kernel/text.js';
+import { redact } from '../redact.js';
 
 const NO_CACHE = { ttlMs: 0, cacheScope: 'private' as const };
 /** The largest file a read returns (base64 in a JSON-RPC message). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { KernelError } from '../kernel/errors.js';
-import { redact, redactBytes, redactValue } from '../kernel/redact.js';
+import { redact, redactBytes, redactValue } from '../redact.js';
 
 /** About four characters a token: the cap in characters for a token budget. */
 export const charsForTokens = (tokens: number) => tokens * 4;

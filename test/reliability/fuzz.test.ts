@@ -28,8 +28,8 @@ import { childEnv } from '../../bench/lib.js';
 import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { type Config, makeConfig } from '../../src/config.js';
 import { KernelClient } from '../../src/kernel/client.js';
+import { selectTools } from '../../src/selection.js';
 import { compile, type ToolDefinition } from '../../src/tools/define.js';
-import { selectTools } from '../../src/tools/selection.js';
 import { MUTATIONS, type Mutation, mutate, randomArgs, type Schema, validArgs } from './arbitraries.js';
 import {
   callRequests,
