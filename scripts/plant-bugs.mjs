@@ -41,8 +41,9 @@ function productFiles(under = 'src') {
 const PLANTS = [
   {
     name: 'path parameters no longer URL-encoded',
-    // The tool call path (stream resources fill their own templates in src/resources/).
-    files: () => productFiles(join('src', 'tools')),
+    // The tool call path: the request builder in src/kernel/ (stream and file resources fill their own templates in
+    // src/resources/, which the plant leaves alone).
+    files: () => [...productFiles(join('src', 'kernel')), ...productFiles(join('src', 'tools'))],
     // The one place a path template's {name} placeholders are filled: `.replace(/\{...\}/g, ... encodeURIComponent(`
     sites(source) {
       const out = [];
