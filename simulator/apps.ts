@@ -12,11 +12,12 @@
 import { browserView, endBrowser } from './browsers.js';
 import type { SimContext } from './context.js';
 import { badRequest, notFound, tooManyRequests } from './errors.js';
+import { EventLog } from './event-log.js';
 import type { Ctx, Reply, Route } from './http.js';
 import { bodyOf, empty, json, matchesQuery, page, param } from './http.js';
 import { mapField, type Part, partFile, partText } from './multipart.js';
 import { byId } from './state.js';
-import { EventLog, serveSse } from './streams.js';
+import { serveSse } from './streams.js';
 import type { AppAction, AppVersionRecord, DeploymentRecord, InvocationRecord, Json } from './types.js';
 import { compact, isObject, nowIso, parseSince } from './util.js';
 import { assertValidComponent } from './validate.js';

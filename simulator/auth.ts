@@ -11,11 +11,12 @@
 import type { SimContext } from './context.js';
 import { upsertCredential } from './credentials.js';
 import { ApiError, badRequest, conflict, gone, notFound, unprocessable } from './errors.js';
+import { EventLog } from './event-log.js';
 import type { Ctx, Reply, Route } from './http.js';
 import { bodyOf, empty, json, page, param } from './http.js';
 import { createProfile } from './profiles.js';
 import { byId } from './state.js';
-import { EventLog, serveSse } from './streams.js';
+import { serveSse } from './streams.js';
 import type { AuthConnectionRecord, AuthFlowRecord, CredentialRef, DiscoveredField, FlowStep, Json } from './types.js';
 import { compact, nowIso } from './util.js';
 

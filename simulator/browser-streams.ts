@@ -8,9 +8,9 @@
 import { requireBrowser, serveBrowserSse } from './browsers.js';
 import type { SimContext } from './context.js';
 import { badRequest, notFound } from './errors.js';
+import { EventLog } from './event-log.js';
 import type { Ctx, Reply, Route } from './http.js';
 import { type FsError, MemFs } from './memfs.js';
-import { EventLog } from './streams.js';
 import type { BrowserRecord, Json } from './types.js';
 
 function streamTelemetry(ctx: Ctx): Reply {

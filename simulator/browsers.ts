@@ -1,11 +1,12 @@
 /** Browser sessions: create/list/get/update/delete, lifecycle (idle timeout, soft delete) and their JSON view. */
 import type { SimContext } from './context.js';
 import { badRequest, notFound, tooManyRequests } from './errors.js';
+import type { EventLog } from './event-log.js';
 import type { Ctx, Reply, Route } from './http.js';
 import { bodyOf, empty, json, matchesQuery, page, param } from './http.js';
 import { MemFs, seedFilesystem } from './memfs.js';
 import { profileView } from './profiles.js';
-import { type EventLog, type SseOptions, serveSse } from './streams.js';
+import { type SseOptions, serveSse } from './streams.js';
 import { createTelemetryLog, navigate } from './telemetry.js';
 import type { BrowserRecord, Json, TelemetryConfig, Viewport } from './types.js';
 import { compact, isObject, nowIso } from './util.js';

@@ -1,7 +1,8 @@
 /** The per-instance simulator context handed to every handler. */
+
+import type { OpenStream } from './event-log.js';
 import type { FaultController } from './faults.js';
 import type { SimState } from './state.js';
-import type { OpenStream } from './streams.js';
 import type { Ids, Timers } from './util.js';
 
 export interface ResolvedOptions {

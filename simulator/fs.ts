@@ -1,11 +1,11 @@
 /** Browser filesystem endpoints over the session's MemFs, including watches, uploads and zip archives. */
 import { requireBrowser, serveBrowserSse } from './browsers.js';
 import { ApiError, badRequest, forbidden, notFound } from './errors.js';
+import { EventLog } from './event-log.js';
 import type { Ctx, Reply, Route } from './http.js';
 import { bodyOf, bytes, empty, json, param } from './http.js';
 import { basename, dirname, FsError, type FsNode, MemFs, modeString } from './memfs.js';
 import { indexedParts, type Part, partFile, partText } from './multipart.js';
-import { EventLog } from './streams.js';
 import type { BrowserRecord, FsEvent, Json, WatchRecord } from './types.js';
 import { readZip, writeZip, ZipError } from './zip.js';
 

@@ -6,11 +6,11 @@
 import { requireBrowser, serveBrowserSse } from './browsers.js';
 import type { SimContext } from './context.js';
 import { badRequest, notFound } from './errors.js';
+import { EventLog } from './event-log.js';
 import type { Ctx, Reply, Route } from './http.js';
 import { bodyOf, json, param } from './http.js';
 import { MemFs } from './memfs.js';
 import { BufferStdin, type Io, QueueStdin, Shell } from './shell.js';
-import { EventLog } from './streams.js';
 import type { BrowserRecord, ProcessRecord, ProcessStreamEvent } from './types.js';
 import { nowIso } from './util.js';
 

@@ -5,8 +5,8 @@
  * produced every eventIntervalMs. Frames carry the spec's `{seq, event}` envelope, with `id:` = seq.
  */
 import type { SimContext } from './context.js';
+import { EventLog } from './event-log.js';
 import { currentPage, pageFor } from './pages.js';
-import { EventLog } from './streams.js';
 import type { BrowserRecord, Json } from './types.js';
 
 export type TelemetryCategory = 'console' | 'page' | 'interaction' | 'network' | 'monitor';

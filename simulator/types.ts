@@ -1,6 +1,7 @@
 /** Records the simulator keeps in memory. JSON views of them are built by each area module. */
+
+import type { EventLog } from './event-log.js';
 import type { MemFs } from './memfs.js';
-import type { EventLog } from './streams.js';
 
 export type Json = Record<string, unknown>;
 
