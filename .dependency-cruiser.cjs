@@ -6,7 +6,7 @@
  */
 const LAYERS = [
   ['bin', ['^src/cli[.]ts$', '^src/client-config[.]ts$']],
-  ['transports', ['^src/stdio[.]ts$', '^src/http[.]ts$', '^src/http/']],
+  ['transports', ['^src/stdio[.]ts$', '^src/http/']],
   ['oauth', ['^src/oauth/']],
   ['server', ['^src/server[.]ts$', '^src/registry[.]ts$', '^src/selection[.]ts$']],
   ['toolsets', ['^src/proxy-pool/', '^src/code/']],

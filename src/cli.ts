@@ -218,7 +218,7 @@ async function main() {
 
   let running: Running;
   if (config.transport === 'http') {
-    const { startHttpServer } = await import('./http.js');
+    const { startHttpServer } = await import('./http/lifecycle.js');
     try {
       running = await startHttpServer(config, deps);
     } catch (err) {

@@ -39,3 +39,12 @@ export function writeJsonRpcError(
   });
   res.end(body);
 }
+
+/** Writes a web-standard Response (the SDK's OAuth challenges) to a node response. */
+export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  res.writeHead(response.status, headers).end(Buffer.from(await response.arrayBuffer()));
+}
