@@ -378,8 +378,6 @@ function renderTable(rows: Row[]): string {
     "import { z } from 'zod';",
     "import { exactlyOneOf, type OperationRow } from '../kernel/operation.js';",
     '',
-    `export const SPEC_OPERATION_COUNT = ${rows.length};`,
-    '',
     '/** Words agents use for what the operations name differently (scripts/policy.ts SEARCH_SYNONYMS). */',
     `export const SEARCH_SYNONYMS: Readonly<Record<string, readonly string[]>> = ${JSON.stringify(SEARCH_SYNONYMS)};`,
     '',

@@ -87,7 +87,6 @@ export class Timers {
 }
 
 export const nowIso = (): string => new Date().toISOString();
-export const isoIn = (ms: number): string => new Date(Date.now() + ms).toISOString();
 
 /** Parses an RFC 3339 timestamp or a duration such as `5m`, `90s`, `2h`, `1h30m` (meaning "that long ago"). */
 export function parseSince(value: string): number | undefined {

@@ -12,7 +12,7 @@ import { KernelClient } from './kernel/client.js';
 import { createLogger, type Logger } from './log.js';
 import { StreamHub } from './resources/hub.js';
 import { SelectionError, selectTools } from './selection.js';
-import type { ServerDeps } from './server.js';
+import type { ProcessDeps, ServerDeps } from './server.js';
 import { serveStdioConnection } from './stdio.js';
 import { VERSION } from './version.js';
 
@@ -193,21 +193,13 @@ async function main() {
     logger,
     userAgent: `kernel-mcp/${VERSION}`,
   });
-  const hub = new StreamHub(client, {
-    bufferEvents: config.streamBufferEvents,
-    bufferBytes: config.streamBufferBytes,
-    idleMs: config.streamIdleMs,
-    logger,
-  });
-  closers.push(() => hub.close());
   let skills: ServerDeps['skills'] = null;
   if (!config.noSkills) {
     const { loadSkillCatalog } = await import('./skills/catalog.js');
     skills = await loadSkillCatalog();
   }
-  const deps: ServerDeps = {
+  const deps: ProcessDeps = {
     client,
-    hub,
     logger,
     localFiles: config.transport === 'stdio',
     simulated: config.simulate,
@@ -227,7 +219,15 @@ async function main() {
       fail(err.message);
     }
   } else {
-    running = serveStdioConnection(config, deps);
+    // Over HTTP each tenant has its own hub (tenants.ts); over stdio the one connection has this one.
+    const hub = new StreamHub(client, {
+      bufferEvents: config.streamBufferEvents,
+      bufferBytes: config.streamBufferBytes,
+      idleMs: config.streamIdleMs,
+      logger,
+    });
+    closers.push(() => hub.close());
+    running = serveStdioConnection(config, { ...deps, hub });
     logger.info(`kernel-mcp ${VERSION} serving ${selection.tools.length} tools over stdio against ${target}`);
     // The client closing stdin ends the session and the process.
     process.stdin.on('end', () => void shutdown());

@@ -35,6 +35,9 @@ export interface ServerDeps {
   skills: SkillCatalog | null;
 }
 
+/** What the CLI builds once per process; each stdio connection and each HTTP tenant adds its own stream hub. */
+export type ProcessDeps = Omit<ServerDeps, 'hub'>;
+
 export function instructions(config: Config, simulated: boolean): string {
   const lines = config.codeMode
     ? [

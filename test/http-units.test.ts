@@ -14,7 +14,6 @@ import { TenantRegistry } from '../src/http/tenants.js';
 import { KernelClient } from '../src/kernel/client.js';
 import { silentLogger } from '../src/log.js';
 import { redact, withSecrets } from '../src/redact.js';
-import { StreamHub } from '../src/resources/hub.js';
 import { selectTools } from '../src/selection.js';
 import type { ServerDeps } from '../src/server.js';
 
@@ -175,12 +174,10 @@ describe('TenantRegistry', () => {
   function registry(maxTenants: number) {
     const config = makeConfig({ transport: 'http', auth: 'passthrough', baseUrl: 'http://127.0.0.1:9' });
     const client = new KernelClient({ baseUrl: config.baseUrl, apiKey: '' });
-    const hub = new StreamHub(client, { bufferEvents: 10, bufferBytes: 1 << 16, idleMs: 60_000 });
     return new TenantRegistry({
       config,
       deps: {
         client,
-        hub,
         logger: silentLogger,
         localFiles: false,
         simulated: false,
@@ -267,12 +264,10 @@ describe('startHttpServer in process', () => {
   it('answers a crashing server factory with a 500 JSON-RPC error and keeps serving', async () => {
     const config = makeConfig({ transport: 'http', port: 0, logLevel: 'silent', baseUrl: 'http://127.0.0.1:9' });
     const client = new KernelClient({ baseUrl: config.baseUrl, apiKey: 'sk_unit_0123456789' });
-    const hub = new StreamHub(client, { bufferEvents: 10, bufferBytes: 1 << 16, idleMs: 60_000 });
     // A selection whose tool list is broken: building a server throws inside every request.
     const selection = { tools: [undefined] } as unknown as ServerDeps['selection'];
     const srv = await startHttpServer(config, {
       client,
-      hub,
       logger: silentLogger,
       localFiles: false,
       simulated: false,
@@ -297,7 +292,6 @@ describe('startHttpServer in process', () => {
       expect(health.status).toBe(200);
     } finally {
       await srv.close();
-      hub.close();
     }
   });
 });

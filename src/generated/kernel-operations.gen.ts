@@ -2,8 +2,6 @@
 import { z } from 'zod';
 import { exactlyOneOf, type OperationRow } from '../kernel/operation.js';
 
-export const SPEC_OPERATION_COUNT = 133;
-
 /** Words agents use for what the operations name differently (scripts/policy.ts SEARCH_SYNONYMS). */
 export const SEARCH_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   navigate: ['playwright', 'execute'],

@@ -12,7 +12,7 @@ import { type Config, ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
 import { createOAuthGate, type OAuthGate } from '../oauth/gate.js';
 import { addSecret, redact } from '../redact.js';
-import type { ServerDeps } from '../server.js';
+import type { ProcessDeps } from '../server.js';
 import { VERSION } from '../version.js';
 import { logRefusal } from './access-log.js';
 import { ADMISSION_DEFAULTS, KeyAdmission } from './admission.js';
@@ -50,7 +50,7 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 /** The parts of one HTTP server, built before it listens. */
 interface Parts {
   config: Config;
-  deps: ServerDeps;
+  deps: ProcessDeps;
   logger: Logger;
   mode: AuthMode;
   guards: RequestGuards;
@@ -62,7 +62,7 @@ interface Parts {
   tenantSweeper: NodeJS.Timeout;
 }
 
-export async function startHttpServer(config: Config, deps: ServerDeps): Promise<HttpServerHandle> {
+export async function startHttpServer(config: Config, deps: ProcessDeps): Promise<HttpServerHandle> {
   const parts = await assemble(config, deps);
   const { logger, guards } = parts;
   const server = createNodeServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
@@ -103,7 +103,7 @@ export async function startHttpServer(config: Config, deps: ServerDeps): Promise
 }
 
 /** Everything a request meets, before the server listens. */
-async function assemble(config: Config, deps: ServerDeps): Promise<Parts> {
+async function assemble(config: Config, deps: ProcessDeps): Promise<Parts> {
   const { logger } = deps;
   const mode = resolveAuthMode(config);
   addSecret(config.httpToken, { pin: true });
@@ -189,7 +189,7 @@ function listen(server: Server, config: Config): Promise<void> {
 }
 
 /** --auth oauth: the resource server (and the built-in authorization server), made once the port is known. */
-function startOAuth(config: Config, deps: ServerDeps, base: string): Promise<OAuthGate> {
+function startOAuth(config: Config, deps: ProcessDeps, base: string): Promise<OAuthGate> {
   return createOAuthGate({
     publicUrl: config.publicUrl ?? base,
     ...(config.oauthIssuer ? { externalIssuer: config.oauthIssuer } : {}),
@@ -201,7 +201,7 @@ function startOAuth(config: Config, deps: ServerDeps, base: string): Promise<OAu
 }
 
 /** Whether a Kernel API key authenticates against the Kernel API (one cheap read). */
-async function verifyKernelKey(deps: ServerDeps, apiKey: string): Promise<boolean> {
+async function verifyKernelKey(deps: ProcessDeps, apiKey: string): Promise<boolean> {
   try {
     await deps.client.withOptions({ apiKey }).json({ method: 'GET', path: '/browsers', query: { limit: 1 } });
     return true;

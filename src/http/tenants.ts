@@ -8,10 +8,11 @@
  */
 import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Config } from '../config.js';
+import type { KernelClient } from '../kernel/client.js';
 import type { Logger } from '../log.js';
 import { StreamHub } from '../resources/hub.js';
 import { selectTools } from '../selection.js';
-import { createServer, type RequestScope, requestScope, type ServerDeps } from '../server.js';
+import { createServer, type ProcessDeps, type RequestScope, requestScope, type ServerDeps } from '../server.js';
 import { checkKey, type KeyAdmission } from './admission.js';
 import type { AuthResult } from './auth.js';
 import { type SharedState, sharedTenantKey } from './shared.js';
@@ -44,7 +45,7 @@ export interface Tenant {
 
 interface Entry {
   tenant: Tenant;
-  /** Created here (passthrough): its hub is closed when it is dropped. */
+  /** A passthrough key's tenant: dropped when idle (its hub closed with it). */
   owned: boolean;
   /** Stops hearing the tenant's announcements from other instances (with --redis-url). */
   unlisten?: () => void;
@@ -52,7 +53,7 @@ interface Entry {
 
 export interface TenantRegistryOptions {
   config: Config;
-  deps: ServerDeps;
+  deps: ProcessDeps;
   logger: Logger;
   /** Most passthrough tenants held at once. */
   maxTenants: number;
@@ -73,6 +74,8 @@ export interface Refusal {
 export class TenantRegistry {
   readonly #entries = new Map<string, Entry>();
   readonly #options: TenantRegistryOptions;
+  /** The hub of the tenants that use the server's own key (made with the first of them). */
+  #sharedHub: StreamHub | undefined;
   #closed = false;
 
   constructor(options: TenantRegistryOptions) {
@@ -114,7 +117,12 @@ export class TenantRegistry {
       return found.tenant;
     }
     if (auth.mode !== 'passthrough') {
-      const entry: Entry = { tenant: this.#make(id, 'shared', this.#options.deps, false, [], readOnly), owned: false };
+      const { deps } = this.#options;
+      this.#sharedHub ??= this.#newHub(deps.client);
+      const entry: Entry = {
+        tenant: this.#make(id, 'shared', { ...deps, hub: this.#sharedHub }, false, [], readOnly),
+        owned: false,
+      };
       // A read-only tenant (':read') is a tenant of its own here, and so in Redis.
       const key = sharedTenantKey(this.#options.deps.client.baseUrl, this.#options.config.apiKey);
       this.#share(entry, key + id.slice('shared'.length));
@@ -122,15 +130,10 @@ export class TenantRegistry {
       return entry.tenant;
     }
     if (this.#entries.size >= this.#options.maxTenants && !this.#evictOne()) return undefined;
-    const { deps, config, logger } = this.#options;
+    const { deps, logger } = this.#options;
     // The key is redacted only in this tenant's output (withSecrets), never process-wide.
     const client = deps.client.withOptions({ apiKey: auth.apiKey, pinKey: false });
-    const hub = new StreamHub(client, {
-      bufferEvents: config.streamBufferEvents,
-      bufferBytes: config.streamBufferBytes,
-      idleMs: config.streamIdleMs,
-      logger,
-    });
+    const hub = this.#newHub(client);
     const label = `key:${id.slice(0, 8)}`;
     const tenant = this.#make(id, label, { ...deps, client, hub }, true, [auth.apiKey], readOnly);
     const entry: Entry = { tenant, owned: true };
@@ -138,6 +141,16 @@ export class TenantRegistry {
     this.#entries.set(id, entry);
     logger.debug('new passthrough client', { client: label });
     return entry.tenant;
+  }
+
+  #newHub(client: KernelClient): StreamHub {
+    const { config, logger } = this.#options;
+    return new StreamHub(client, {
+      bufferEvents: config.streamBufferEvents,
+      bufferBytes: config.streamBufferBytes,
+      idleMs: config.streamIdleMs,
+      logger,
+    });
   }
 
   /** With --redis-url: the tenant's announcements go through its Redis channel (`key`: never an API key). */
@@ -238,5 +251,6 @@ export class TenantRegistry {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
     await Promise.all(entries.map((e) => this.#close(e)));
+    this.#sharedHub?.close();
   }
 }

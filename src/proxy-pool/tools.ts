@@ -22,8 +22,6 @@ import {
 } from './schemas.js';
 import { PROXY_POOL_TOOLSET } from './toolset.js';
 
-export { isProxyPoolName, PROXY_POOL_TOOL_NAMES, PROXY_POOL_TOOLSET, proxyPoolUnavailableMessage } from './toolset.js';
-
 function registerPasswords(sessions: SessionArgs[]) {
   for (const s of sessions) if (s.password !== undefined) addSecret(s.password);
 }

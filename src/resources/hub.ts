@@ -29,11 +29,6 @@ export interface StreamRequest {
   /** The expanded path, e.g. `/browsers/abc/logs/stream`. With the query, it identifies the stream. */
   path: string;
   query?: Record<string, QueryValue>;
-  /**
-   * The client to open the stream with, when it is not the hub's own (HTTP passthrough auth: one client per API
-   * key). Streams opened with different clients are never shared.
-   */
-  client?: KernelClient;
 }
 
 export interface ReadOptions {
@@ -210,10 +205,6 @@ export class Stream {
     return this.#buffer.first()?.seq;
   }
 
-  get subscriberCount(): number {
-    return this.#subscribers.size;
-  }
-
   get waiterCount(): number {
     return this.#waiters.size;
   }
@@ -316,7 +307,7 @@ export class Stream {
   async #run(controller: AbortController) {
     const signal = controller.signal;
     const { logger = silentLogger, reconnectBaseMs = 250, reconnectMaxMs = 5000, maxReconnects = 8 } = this.hub.options;
-    const client = this.request.client ?? this.hub.client;
+    const client = this.hub.client;
     let failures = 0;
     let outcome: { state: StreamState; error?: KernelError } = { state: 'idle' };
     try {
@@ -430,23 +421,13 @@ export class Stream {
   }
 }
 
-let nextClientId = 1;
-const clientIds = new WeakMap<KernelClient, number>();
-
-export function streamKey(req: StreamRequest, hubClient?: KernelClient): string {
+export function streamKey(req: StreamRequest): string {
   const q = Object.entries(req.query ?? {})
     .filter(([, v]) => v !== undefined && v !== null)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
     .join('&');
-  const base = q ? `${req.path}?${q}` : req.path;
-  if (!req.client || req.client === hubClient) return base;
-  let id = clientIds.get(req.client);
-  if (id === undefined) {
-    id = nextClientId++;
-    clientIds.set(req.client, id);
-  }
-  return `client${id}:${base}`;
+  return q ? `${req.path}?${q}` : req.path;
 }
 
 export class StreamHub {
@@ -474,7 +455,7 @@ export class StreamHub {
   /** The stream for a request, created (without connecting) when the hub does not hold it. */
   get(req: StreamRequest): Stream {
     this.#assertOpen();
-    const key = streamKey(req, this.client);
+    const key = streamKey(req);
     let s = this.#streams.get(key);
     if (!s) {
       s = new Stream(this, req, key);
@@ -485,7 +466,7 @@ export class StreamHub {
 
   /** The stream for a request if the hub holds it. */
   peek(req: StreamRequest): Stream | undefined {
-    return this.#streams.get(streamKey(req, this.client));
+    return this.#streams.get(streamKey(req));
   }
 
   /** Streams with an open (or reconnecting) upstream connection. */

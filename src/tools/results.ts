@@ -41,10 +41,6 @@ export function errorResult(err: unknown): CallToolResult {
   return { content: [{ type: 'text', text: redact(message) }], isError: true };
 }
 
-export function invalidArgument(field: string, message: string): CallToolResult {
-  return errorResult(new Error(`Invalid argument ${field}: ${message}`));
-}
-
 /** A JSON object (or any JSON value, wrapped as {result}) as structured content plus compact text. */
 export function jsonResult(value: unknown, maxChars: number): CallToolResult {
   const structured =
