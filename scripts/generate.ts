@@ -180,6 +180,7 @@ interface Row {
   stream?: StreamRow;
   view?: 'browser' | 'login';
   screen?: 'coordinates' | 'position' | 'viewport';
+  shape?: 'screenshot' | 'exec' | 'file';
   inputCode: string;
 }
 
@@ -188,7 +189,7 @@ function policyFields(
   id: string,
   toolset: string,
   params: Param[],
-): Pick<Row, 'secrets' | 'listChanging' | 'inDefaultSet' | 'stream' | 'view' | 'screen'> {
+): Pick<Row, 'secrets' | 'listChanging' | 'inDefaultSet' | 'stream' | 'view' | 'screen' | 'shape'> {
   const p = OPERATIONS[id] ?? {};
   return {
     ...(p.secrets?.length ? { secrets: p.secrets } : {}),
@@ -197,6 +198,7 @@ function policyFields(
     ...(p.stream ? { stream: streamRow(p.stream, params) } : {}),
     ...(p.view ? { view: p.view } : {}),
     ...(p.screen ? { screen: p.screen } : {}),
+    ...(p.shape ? { shape: p.shape } : {}),
   };
 }
 
@@ -230,6 +232,7 @@ function streamRow(s: StreamPolicy, params: Param[]): StreamRow {
       ...(parent.live ? { live: parent.live } : {}),
     },
     listable: s.listable,
+    ...(s.filter ? { filter: s.filter } : {}),
   };
 }
 

@@ -99,6 +99,11 @@ export interface StreamPolicy {
   parent: string;
   /** Whether resources/list lists one resource per live parent (only where the URI needs nothing but `{id}`). */
   listable: boolean;
+  /**
+   * A filter the stream tool offers (src/tools/stream-read.ts): `types`, event types or categories (`types`
+   * argument; an empty wait says when telemetry is off); `output`, stdout or stderr (`stream` argument).
+   */
+  filter?: 'types' | 'output';
 }
 
 export interface OperationPolicy {
@@ -131,6 +136,12 @@ export interface OperationPolicy {
    * it changes or ends a browser's viewport (the remembered one is forgotten).
    */
   screen?: 'coordinates' | 'position' | 'viewport';
+  /**
+   * How the answer is shaped beyond its media type (src/tools/operations.ts): `screenshot`, scaled and re-encoded
+   * with the screenshot arguments (src/tools/screen.ts); `exec`, base64 output decoded to text; `file`, the bytes of
+   * a browser file, read back as `kernel://browsers/{id}/files/{+path}`.
+   */
+  shape?: 'screenshot' | 'exec' | 'file';
 }
 
 /** Appended to every stream resource's description. */
@@ -176,6 +187,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
     view: 'browser',
     // The region to capture.
     screen: 'coordinates',
+    shape: 'screenshot',
   },
   getMousePosition: { readOnly: true, notDefault: true, screen: 'position' },
   clickMouse: { screen: 'coordinates' },
@@ -187,6 +199,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
 
   // --- Filesystem, processes, replays, logs, telemetry
   deleteFile: { destructive: true },
+  readFile: { shape: 'file' },
   deleteDirectory: { destructive: true },
   // Watching directories and permissions are for interactive shells, not browser automation.
   startFsWatch: { notDefault: true },
@@ -211,6 +224,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
   processExec: {
     description:
       "Run a command in the browser's VM and wait for it; returns status, exit_code and stdout/stderr as text. For long-running commands use browsers_process_spawn.",
+    shape: 'exec',
   },
   processSpawn: {
     description:
@@ -231,6 +245,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
       events: 'data',
       parent: 'browsers',
       listable: false,
+      filter: 'output',
     },
   },
   stopBrowserReplayRecording: { destructive: true },
@@ -258,6 +273,7 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
       events: 'envelope',
       parent: 'browsers',
       listable: true,
+      filter: 'types',
     },
   },
 

@@ -139,6 +139,8 @@ describe('the rows carry the policy', () => {
       expect(row.secrets ?? [], id).toEqual(p.secrets ?? []);
       expect(row.stream?.name, id).toBe(p.stream?.resource);
       expect(row.screen, id).toBe(p.screen);
+      expect(row.shape, id).toBe(p.shape);
+      expect(row.stream?.filter, id).toBe(p.stream?.filter);
     }
     for (const row of operations) {
       const inDefaultToolset = policy.DEFAULT_TOOLSETS.includes(row.toolset);

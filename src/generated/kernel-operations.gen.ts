@@ -973,6 +973,7 @@ export const operations: readonly OperationRow[] = [
       envelope: true,
       parent: { kind: 'browsers', path: '/browsers', idField: 'session_id', what: 'browser' },
       listable: true,
+      filter: 'types',
     },
     input: () =>
       z.strictObject({
@@ -1132,6 +1133,7 @@ export const operations: readonly OperationRow[] = [
     inDefaultSet: true,
     view: 'browser',
     screen: 'coordinates',
+    shape: 'screenshot',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -1775,6 +1777,7 @@ export const operations: readonly OperationRow[] = [
     body: { kind: 'none', fields: [], binary: [] },
     answer: { kind: 'binary', mediaType: 'application/octet-stream', list: false },
     inDefaultSet: true,
+    shape: 'file',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -2069,6 +2072,7 @@ export const operations: readonly OperationRow[] = [
     },
     answer: { kind: 'json', mediaType: 'application/json', list: false },
     inDefaultSet: true,
+    shape: 'exec',
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
@@ -2195,6 +2199,7 @@ export const operations: readonly OperationRow[] = [
       envelope: false,
       parent: { kind: 'browsers', path: '/browsers', idField: 'session_id', what: 'browser' },
       listable: false,
+      filter: 'output',
     },
     input: () => z.strictObject({ id: z.string().describe('Browser session ID'), process_id: z.guid() }),
   },

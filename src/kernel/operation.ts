@@ -52,6 +52,8 @@ export interface OperationRow {
   view?: 'browser' | 'login';
   /** Screen space: arguments hold coordinates, the answer is a position, or the browser's viewport changes. */
   screen?: 'coordinates' | 'position' | 'viewport';
+  /** The answer is a screenshot (scaled), a command's output (decoded) or a browser file (addressed by its path). */
+  shape?: 'screenshot' | 'exec' | 'file';
   /** Builds the zod input schema (lazily, so start-up does not pay for 133 schemas). */
   input: () => z.ZodType<Record<string, unknown>>;
 }
@@ -87,6 +89,8 @@ export interface StreamResourceRow {
   parent: StreamParent;
   /** Whether the list callback lists one resource per live parent (only where the URI needs nothing else). */
   listable: boolean;
+  /** The stream tool's filter: event `types` (telemetry) or process `output` (stdout/stderr). */
+  filter?: 'types' | 'output';
 }
 
 /**

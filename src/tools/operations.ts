@@ -31,7 +31,6 @@ import {
   coordinateLine,
   forgetViewport,
   positionToScreenshot,
-  SCREENSHOT_OP,
   screenshotArgs,
   screenshotResult,
   toViewport,
@@ -151,7 +150,7 @@ function withNotFoundHint(row: OperationRow, err: unknown): unknown {
 
 /** Where resources/read finds an answer's bytes again: the browser file, or the GET operation's API path. */
 function resourceUriOf(row: OperationRow, args: Record<string, unknown>, req: KernelRequest): string | undefined {
-  if (row.operationId === 'readFile' && typeof args.id === 'string' && typeof args.path === 'string') {
+  if (row.shape === 'file' && typeof args.id === 'string' && typeof args.path === 'string') {
     return browserFileUri(args.id, args.path);
   }
   return row.method === 'GET' ? apiUri(req.path, req.query) : undefined;
@@ -197,7 +196,7 @@ export async function callOperation(
     return fileResult(res.file.path, res.file.bytes, mediaType, basename(res.file.path));
   }
   const isJson = res.contentType?.includes('json');
-  if (row.operationId === SCREENSHOT_OP && res.contentType?.startsWith('image/')) {
+  if (row.shape === 'screenshot' && res.contentType?.startsWith('image/')) {
     return screenshotResult(res.body, args, ctx);
   }
   if (res.body.length === 0 || res.status === 204) return emptyResult(res.status, row.method, req.path);
@@ -228,10 +227,7 @@ export async function callOperation(
       );
     }
     if (usesCoordinates(row)) data = await positionToScreenshot(args, data, ctx);
-    return jsonResult(
-      row.operationId === 'processExec' && isObject(data) ? execView(data) : decodeB64Fields(data),
-      maxChars,
-    );
+    return jsonResult(row.shape === 'exec' && isObject(data) ? execView(data) : decodeB64Fields(data), maxChars);
   }
   return binaryResult(res.body, {
     uri: resourceUriOf(row, args, req),
@@ -245,7 +241,7 @@ export async function callOperation(
 
 /** The input schema of a row: the spec's, and for streams the cursor arguments instead of Last-Event-ID. */
 function inputFor(row: OperationRow): () => z.ZodType<Record<string, unknown>> {
-  if (row.operationId === SCREENSHOT_OP) {
+  if (row.shape === 'screenshot') {
     return () =>
       (row.input() as unknown as z.ZodObject).extend(screenshotArgs) as unknown as z.ZodType<Record<string, unknown>>;
   }
@@ -254,7 +250,7 @@ function inputFor(row: OperationRow): () => z.ZodType<Record<string, unknown>> {
     const base = row.input() as unknown as z.ZodObject;
     const omit: Record<string, true> = {};
     for (const arg of Object.keys(row.params.header)) omit[arg] = true;
-    return base.omit(omit).extend({ ...streamArgs, ...filterArgsFor(row.operationId) }) as unknown as z.ZodType<
+    return base.omit(omit).extend({ ...streamArgs, ...filterArgsFor(row) }) as unknown as z.ZodType<
       Record<string, unknown>
     >;
   };

@@ -28,8 +28,6 @@ const DEFAULT_VIEWPORT: Size = { width: 1920, height: 1080 };
 
 export const SCREENSHOT_DEFAULTS = { format: 'jpeg' as const, quality: 80 };
 
-export const SCREENSHOT_OP = 'takeScreenshot';
-
 /** Operations whose arguments hold screen coordinates, or that answer a position (`screen` in scripts/policy.ts). */
 export const usesCoordinates = (row: OperationRow) => row.screen === 'coordinates' || row.screen === 'position';
 
@@ -149,7 +147,7 @@ function scaleAction(action: unknown, m: Mapping): unknown {
 /** The arguments with screenshot-space coordinates turned into viewport pixels (unchanged when not scaling). */
 export async function toViewport(row: OperationRow, args: Obj, ctx: ToolContext): Promise<Obj> {
   if (!active(ctx) || row.screen !== 'coordinates' || typeof args.id !== 'string') return args;
-  if (row.operationId === SCREENSHOT_OP && !args.region) return args;
+  if (row.shape === 'screenshot' && !args.region) return args;
   const m = mappingFor(await viewportOf(args.id, ctx), maxEdgeOf(ctx));
   if (m.fx === 1 && m.fy === 1) return args;
   switch (row.operationId) {

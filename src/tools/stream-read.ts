@@ -24,9 +24,6 @@ export const STREAM_LIMITS = {
   maxLingerMs: 10_000,
 };
 
-const TELEMETRY = 'streamBrowserTelemetry';
-const PROCESS_OUTPUT = 'processStdoutStream';
-
 export const streamArgs = {
   after: z
     .string()
@@ -55,8 +52,8 @@ export const streamArgs = {
 };
 
 /** Filters only some streams have. */
-export function filterArgsFor(operationId: string): Record<string, z.ZodType> {
-  if (operationId === TELEMETRY) {
+export function filterArgsFor(row: OperationRow): Record<string, z.ZodType> {
+  if (row.stream?.filter === 'types') {
     return {
       types: z
         .array(z.string().min(1))
@@ -65,7 +62,7 @@ export function filterArgsFor(operationId: string): Record<string, z.ZodType> {
         .optional(),
     };
   }
-  if (operationId === PROCESS_OUTPUT) {
+  if (row.stream?.filter === 'output') {
     return {
       stream: z.enum(['stdout', 'stderr']).describe('Only this output (the exit event always comes).').optional(),
     };
@@ -76,7 +73,7 @@ export function filterArgsFor(operationId: string): Record<string, z.ZodType> {
 type Filter = (ev: StreamEvent) => boolean;
 
 function filterFor(row: OperationRow, args: Record<string, unknown>): { match: Filter; what?: string } {
-  if (row.operationId === TELEMETRY && Array.isArray(args.types) && args.types.length) {
+  if (row.stream?.filter === 'types' && Array.isArray(args.types) && args.types.length) {
     const types = args.types as string[];
     return {
       match: (ev) => {
@@ -88,7 +85,7 @@ function filterFor(row: OperationRow, args: Record<string, unknown>): { match: F
       what: `of types ${types.join(', ')}`,
     };
   }
-  if (row.operationId === PROCESS_OUTPUT && typeof args.stream === 'string') {
+  if (row.stream?.filter === 'output' && typeof args.stream === 'string') {
     const stream = args.stream;
     return {
       match: (ev) => {
@@ -223,7 +220,7 @@ export async function readStream(
   if (!ended && events.length === 0 && !ctx.signal.aborted && !failure) {
     const again = page.cursor ? `with after=${page.cursor}` : 'without `after`';
     let note = `No new events${what ? ` ${what}` : ''} within ${maxSeconds}s${skipped ? ` (${skipped} others skipped)` : ''}; call again ${again} to keep waiting.`;
-    if (row.operationId === TELEMETRY && skipped === 0) {
+    if (row.stream?.filter === 'types' && skipped === 0) {
       const off = await telemetryOffNote(args.id, ctx);
       if (off) note = `${off} ${note}`;
     }
