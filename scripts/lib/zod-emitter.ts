@@ -1,7 +1,7 @@
 /**
  * Turns the JSON Schema subset the Kernel spec uses for request parameters and bodies into zod 4 source code.
  *
- * Rules (see docs/ARCHITECTURE.md, "Input schemas"):
+ * Rules (see docs/ARCHITECTURE.md, "The operation table"):
  * - `$ref`s are inlined; `allOf` parts are merged into one object; a top-level `oneOf` of `required` alternatives
  *   becomes one object with every alternative's fields plus a refinement that exactly one alternative is given
  *   (strict MCP clients reject a top-level `oneOf`).
