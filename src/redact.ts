@@ -19,10 +19,12 @@ const scoped = new AsyncLocalStorage<readonly string[]>();
 
 /** Runs `fn` (and everything it starts) with `secrets` redacted on top of the process's own. */
 export function withSecrets<T>(secrets: readonly string[], fn: () => T): T {
-  return scoped.run(
-    secrets.filter((s) => s.length >= 6),
-    fn,
-  );
+  const own = secrets.filter((s) => s.length >= 6);
+  // Nothing to add and no scope to leave: run as is. On Node 20 the first AsyncLocalStorage.run installs promise
+  // hooks for the rest of the process (a cost on every promise), so a server whose clients all use the server's key
+  // (token or no auth: no scoped secrets) never enters one.
+  if (own.length === 0 && scoped.getStore() === undefined) return fn();
+  return scoped.run(own, fn);
 }
 
 /** Secrets seen in tool arguments (write-only passwords, codes): the most recent ones, so memory stays bounded. */
