@@ -11,7 +11,11 @@ import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontex
 interface Stored {
   seq: number;
   streamId: StreamId;
-  message: JSONRPCMessage;
+  /**
+   * The message as JSON, not the object: a result is a tree of objects several times its text's size, and it is
+   * encoded here anyway to be counted. A replay (rare) decodes it again.
+   */
+  text: string;
   bytes: number;
 }
 
@@ -37,8 +41,9 @@ export class BoundedEventStore implements EventStore {
 
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     const seq = ++this.#seq;
-    const bytes = JSON.stringify(message).length + streamId.length + 16;
-    this.#events.push({ seq, streamId, message, bytes });
+    const text = JSON.stringify(message);
+    const bytes = text.length + streamId.length + 16;
+    this.#events.push({ seq, streamId, text, bytes });
     this.#bytes += bytes;
     while (
       this.#events.length > this.options.maxEvents ||
@@ -64,8 +69,8 @@ export class BoundedEventStore implements EventStore {
     for (const e of [...this.#events]) {
       if (e.streamId !== parsed.streamId || e.seq <= parsed.seq) continue;
       // Priming events carry an empty message; they mark a position, not something to deliver.
-      if (Object.keys(e.message).length === 0) continue;
-      await send(`${e.seq}.${e.streamId}`, e.message);
+      if (e.text === '{}') continue;
+      await send(`${e.seq}.${e.streamId}`, JSON.parse(e.text) as JSONRPCMessage);
     }
     return parsed.streamId;
   }
