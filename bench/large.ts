@@ -72,7 +72,7 @@ export async function largeAnswers(o: { upstreamUrl: string; apiKey: string; qui
       if (kind === 'json') JSON.parse(text);
     };
     for (const bytes of SIZES) {
-      const rounds = o.quick ? 3 : bytes <= 64 * KiB ? 30 : bytes <= MiB ? 10 : 4;
+      const rounds = o.quick ? 3 : bytes <= 64 * KiB ? 20 : bytes <= MiB ? 7 : 3;
       for (const kind of KINDS) {
         const paths = [
           { name: 'undici', call: direct(kind, bytes), times: [] as number[] },

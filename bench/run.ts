@@ -168,7 +168,7 @@ async function main() {
 
     if (only.has('cold')) {
       await attempt('cold start', async () => {
-        const r = await coldStart(sim.url, API_KEY, quick ? 3 : 15);
+        const r = await coldStart(sim.url, API_KEY, quick ? 3 : 9);
         raw.coldStart = r;
         targets.push(...coldStartTargets(r));
         figures.push(...coldStartFigures(r));
@@ -194,8 +194,8 @@ async function main() {
           kernelHttp: { url: k.url, token: k.token },
           referenceHttp: { url: r.url },
           browserId,
-          calls: quick ? 50 : 600,
-          warmup: quick ? 10 : 60,
+          calls: quick ? 50 : 300,
+          warmup: quick ? 10 : 30,
         });
         raw.perCall = res;
         targets.push(...overheadTargets(res));
@@ -237,7 +237,7 @@ async function main() {
       });
     }
 
-    // The 50 × 200 load over two instances sharing Redis (--redis-url), beside one instance.
+    // The 50 × 20 load over two instances sharing Redis (--redis-url), beside one instance.
     if (only.has('load') && kernelHttp) {
       const k = kernelHttp;
       await attempt('HTTP load over two instances with Redis', async () => {
