@@ -2,11 +2,12 @@
  * HTTP load: C concurrent clients × N tool calls each (`browsers_retrieve`, one upstream GET) at 50 × 40, 200 × 10
  * and the longer 50 × 60 and 200 × 15 (sized so the whole bench fits in five minutes on two cores), with 2026-07-28
  * and 2025-era clients, against `kernel-mcp --transport http` and against the reference server over HTTP (each its
- * own process, the simulator a third), taking turns load by load; beside them the same GETs sent straight with
- * undici at the same concurrency. Throughput counts only answered calls; every error is counted. Each server's RSS
- * is read before the first load and after the last, once idle: V8 gives back the heap it grew under load only when
- * its memory reducer runs, some seconds after the allocations stop, so the reading waits (up to IDLE_MS, both
- * servers alike) until the RSS is back within the target or the time is up, and reports how long it waited.
+ * own process, the simulator a third), taking turns load by load, after an uncounted 20 × 5 warm-up load per server
+ * and era; beside them the same GETs sent straight with undici at the same concurrency. Throughput counts only
+ * answered calls; every error is counted. Each server's RSS is read before the first measured load and after the
+ * last, once idle: V8 gives back the heap it grew under load only when its memory reducer runs, some seconds after
+ * the allocations stop, so the reading waits (up to IDLE_MS, both servers alike) until the RSS is back within the
+ * target or the time is up, and reports how long it waited.
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'undici';
@@ -20,6 +21,8 @@ export const SHAPES: readonly [number, number][] = [
   [50, 60],
   [200, 15],
 ];
+/** The uncounted load each server gets per era before the first measured one. */
+const WARMUP: readonly [number, number] = [20, 5];
 /** Longest wait, once the loads are over, for a server's RSS to come back (see above). */
 export const IDLE_MS = 15_000;
 /** The RSS target: after the loads, at most this times the RSS before them. */
@@ -211,6 +214,12 @@ async function settle(fn: () => number | undefined, target: number, ms: number):
 }
 
 export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
+  // A short load per server and era first, not counted: the first measured load would otherwise also pay for the
+  // code paths concurrency reaches first (compiled there and then) on whichever server goes first.
+  for (const era of ['modern', 'legacy'] as const) {
+    for (const which of ['kernel', 'reference'] as const)
+      await mcpLoad(o[which], era, WARMUP[0], WARMUP[1], o.browserId);
+  }
   const before = (s: LoadServer) => ({ rssBefore: rssOf(s.pid), socketsBefore: socketCount(s.pid) });
   const kb = before(o.kernel);
   const rb = before(o.reference);

@@ -1,5 +1,5 @@
 /**
- * Several instances as one: the 50 × 20 HTTP load (`browsers_retrieve`) with 2026-07-28 and 2025-era clients spread
+ * Several instances as one: the 50 × 10 HTTP load (`browsers_retrieve`) with 2026-07-28 and 2025-era clients spread
  * over two `kernel-mcp --redis-url` instances sharing one redis-server, with no stickiness (each client's requests
  * go to the instances in turn, so every 2025 session is served by both), beside the same load against one instance
  * without Redis. Reports throughput, errors (which must be zero) and the two-instance : one-instance ratio.
@@ -74,7 +74,7 @@ async function load(urls: string[], o: SharedLoadOptions, era: Era, clients: num
 
 export async function sharedLoad(o: SharedLoadOptions): Promise<SharedLoadResult> {
   const clients = o.clients ?? 50;
-  const perClient = o.callsPerClient ?? 20;
+  const perClient = o.callsPerClient ?? 10;
   const redis = await startRedis();
   const children: HttpServerChild[] = [];
   try {

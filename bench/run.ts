@@ -237,7 +237,7 @@ async function main() {
       });
     }
 
-    // The 50 × 20 load over two instances sharing Redis (--redis-url), beside one instance.
+    // The 50 × 10 load over two instances sharing Redis (--redis-url), beside one instance.
     if (only.has('load') && kernelHttp) {
       const k = kernelHttp;
       await attempt('HTTP load over two instances with Redis', async () => {
