@@ -5,9 +5,8 @@
  * own process, the simulator a third), taking turns load by load, after an uncounted 20 × 5 warm-up load per server
  * and era; beside them the same GETs sent straight with undici at the same concurrency. Throughput counts only
  * answered calls; every error is counted. Each server's RSS is read before the first measured load and after the
- * last, once idle: V8 gives back the heap it grew under load only when its memory reducer runs, some seconds after
- * the allocations stop, so the reading waits (up to IDLE_MS, both servers alike) until the RSS is back within the
- * target or the time is up, and reports how long it waited.
+ * last, once its sockets closed. V8 keeps the heap it grew under load: waiting longer does not bring it back (an
+ * HTTP server idle for a minute after these loads held the same RSS), so the reading does not wait for it.
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'undici';
@@ -23,8 +22,6 @@ export const SHAPES: readonly [number, number][] = [
 ];
 /** The uncounted load each server gets per era before the first measured one. */
 const WARMUP: readonly [number, number] = [20, 5];
-/** Longest wait, once the loads are over, for a server's RSS to come back (see above). */
-export const IDLE_MS = 15_000;
 /** The RSS target: after the loads, at most this times the RSS before them. */
 const RSS_BOUND = 1.2;
 const ERA_NAME: Record<Era, string> = { modern: '2026-07-28', legacy: '2025-11-25' };
@@ -51,7 +48,7 @@ export interface LoadCase {
 export interface ServerMemory {
   rssBefore: number | undefined;
   rssAfter: number | undefined;
-  /** Seconds idle before rssAfter was read. */
+  /** Seconds from the end of the last load to the rssAfter reading. */
   idleSeconds?: number;
   socketsBefore: number | undefined;
   socketsAfter: number | undefined;
@@ -240,19 +237,14 @@ export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
       );
     }
   }
-  // Every client closed: let sockets and idle timers go, then read memory once it is back or IDLE_MS passed.
+  // Every client closed: let sockets and idle timers go, then read memory.
   const idleFrom = now();
-  const sockets = async (s: LoadServer, b: { socketsBefore: number | undefined }) =>
-    settle(() => socketCount(s.pid), b.socketsBefore ?? 0, 6000);
-  const [kernelSockets, referenceSockets] = [await sockets(o.kernel, kb), await sockets(o.reference, rb)];
-  const memory = async (s: LoadServer, b: { rssBefore: number | undefined }) => {
-    const bound = (b.rssBefore ?? 0) * RSS_BOUND;
-    const rssAfter = await settle(() => rssOf(s.pid), bound, Math.max(0, IDLE_MS - (now() - idleFrom)));
-    return { rssAfter, idleSeconds: round((now() - idleFrom) / 1000, 1) };
+  const after = async (s: LoadServer, b: { socketsBefore: number | undefined }) => {
+    const socketsAfter = await settle(() => socketCount(s.pid), b.socketsBefore ?? 0, 6000);
+    return { rssAfter: rssOf(s.pid), idleSeconds: round((now() - idleFrom) / 1000, 1), socketsAfter };
   };
-  const [km, rm] = await Promise.all([memory(o.kernel, kb), memory(o.reference, rb)]);
-  const kernel = { ...kb, ...km, socketsAfter: kernelSockets };
-  const reference = { ...rb, ...rm, socketsAfter: referenceSockets };
+  const kernel = { ...kb, ...(await after(o.kernel, kb)) };
+  const reference = { ...rb, ...(await after(o.reference, rb)) };
   return { cases, kernel, reference, simulatorSocketsAfter: socketCount(o.simPid) };
 }
 
