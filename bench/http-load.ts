@@ -211,15 +211,16 @@ async function settle(fn: () => number | undefined, target: number, ms: number):
 }
 
 export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
+  // Sockets are counted idle, before any load (the warm-up's clients may still be closing theirs afterwards).
+  const idleSockets = { kernel: socketCount(o.kernel.pid), reference: socketCount(o.reference.pid) };
   // A short load per server and era first, not counted: the first measured load would otherwise also pay for the
   // code paths concurrency reaches first (compiled there and then) on whichever server goes first.
   for (const era of ['modern', 'legacy'] as const) {
     for (const which of ['kernel', 'reference'] as const)
       await mcpLoad(o[which], era, WARMUP[0], WARMUP[1], o.browserId);
   }
-  const before = (s: LoadServer) => ({ rssBefore: rssOf(s.pid), socketsBefore: socketCount(s.pid) });
-  const kb = before(o.kernel);
-  const rb = before(o.reference);
+  const kb = { rssBefore: rssOf(o.kernel.pid), socketsBefore: idleSockets.kernel };
+  const rb = { rssBefore: rssOf(o.reference.pid), socketsBefore: idleSockets.reference };
   const cases: LoadCase[] = [];
   let flip = false;
   for (const [clients, perClient] of o.shapes ?? SHAPES) {
