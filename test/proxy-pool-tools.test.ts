@@ -95,13 +95,18 @@ describe('proxy-pool tools against the simulator', () => {
   });
 });
 
-describe('a service that answers without the session', () => {
+describe('a service that answers without the session, or with something else', () => {
   let api: Server;
   let url = '';
+  /** The answer body per RPC name (the last path segment); `{}` for the rest. */
+  const answers = new Map<string, unknown>();
   beforeAll(async () => {
     api = createServer((req, res) => {
       req.resume();
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+      const rpc = String(req.url).split('/').pop() ?? '';
+      req.on('end', () =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answers.get(rpc) ?? {})),
+      );
     });
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
@@ -127,6 +132,47 @@ describe('a service that answers without the session', () => {
       expect(deleted.isError, textOf(deleted)).toBeFalsy();
       expect(deleted.structuredContent).toEqual({ deleted: true, id: ids.pool_id, workspace_id });
     } finally {
+      await s.close();
+      await srv.close();
+    }
+  });
+
+  it('takes a session only when it is an object: create refuses anything else, delete shows the object it got', async () => {
+    const srv = server(url);
+    const s = await srv.connect('modern');
+    const workspace_id = nextWorkspace();
+    try {
+      for (const session of ['gone', 7, true]) {
+        answers.set('CreateSession', { session });
+        const created = await s.call('proxy_pool_sessions_create', { ...ids, workspace_id, token: 'x-2' });
+        expect(created.isError, JSON.stringify(session)).toBe(true);
+        expect(textOf(created)).toContain('answered CreateSession without a session');
+        answers.set('DeleteSession', { session });
+        const deleted = await s.call('proxy_pool_sessions_delete', { workspace_id, id: ids.pool_id });
+        expect(deleted.structuredContent, JSON.stringify(session)).toEqual({
+          deleted: true,
+          id: ids.pool_id,
+          workspace_id,
+        });
+      }
+      // The deleted session as the service sent it, in snake_case and without its password.
+      const gone = {
+        id: ids.pool_id,
+        poolId: ids.pool_id,
+        deletedAt: '2026-01-01T00:00:00Z',
+        password: 'pw-deleted-0',
+      };
+      answers.set('DeleteSession', { session: gone });
+      const deleted = await s.call('proxy_pool_sessions_delete', { workspace_id, id: ids.pool_id });
+      expect(deleted.isError, textOf(deleted)).toBeFalsy();
+      expect(deleted.structuredContent).toEqual({
+        deleted: true,
+        id: ids.pool_id,
+        workspace_id,
+        session: { id: ids.pool_id, pool_id: ids.pool_id, deleted_at: '2026-01-01T00:00:00Z' },
+      });
+    } finally {
+      answers.clear();
       await s.close();
       await srv.close();
     }

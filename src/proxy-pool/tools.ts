@@ -23,6 +23,7 @@ import {
 import { PROXY_POOL_TOOLSET } from './toolset.js';
 
 function registerPasswords(sessions: SessionArgs[]) {
+  // Stryker disable next-line ConditionalExpression: equivalent (addSecret ignores what is not a string).
   for (const s of sessions) if (s.password !== undefined) addSecret(s.password);
 }
 
