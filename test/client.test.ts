@@ -8,6 +8,7 @@ import { KernelClient, parseRetryAfter } from '../src/kernel/client.js';
 import { KernelError } from '../src/kernel/errors.js';
 import { createLogger } from '../src/log.js';
 import { redact } from '../src/redact.js';
+import { waitFor } from './helpers/simulator-client.js';
 
 const BASE = 'http://kernel.test';
 const KEY = 'sk_test_unit_0123456789abcdef';
@@ -165,10 +166,13 @@ describe('KernelClient', () => {
   it('aborts when the caller cancels', async () => {
     pool.intercept({ path: '/browsers', method: 'GET' }).reply(200, '[]').delay(2_000);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const err = await client()
+    const pending = client()
       .request({ method: 'GET', path: '/browsers', signal: controller.signal })
       .catch((e) => e);
+    // Cancelled once the request is out (its interceptor taken), while the answer is still coming.
+    await waitFor(() => agent.pendingInterceptors().length === 0);
+    controller.abort();
+    const err = await pending;
     expect(err.kind).toBe('aborted');
     expect(err.message).toContain('cancelled');
   });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedRequest, Simulator } from '../simulator/index.js';
 import { startSimulator } from '../simulator/index.js';
 import { connectStdio, ERAS, type McpSession, type ToolResult, text } from './helpers/mcp.js';
+import { waitFor } from './helpers/simulator-client.js';
 
 const KEY = 'sk_code_mode_e2e_key_0123456789';
 const tokens = getEncoding('cl100k_base');
@@ -270,8 +271,16 @@ describe('hostile code is contained and the server stays up', () => {
 
   it('is cancelled mid-run', async () => {
     const ac = new AbortController();
-    const pending = mcp.call('kernel_execute', { code: 'await kernel.sleep(20000); return 1;' }, { signal: ac.signal });
-    setTimeout(() => ac.abort(), 300);
+    const lists = () => sim.requests.filter((r) => r.method === 'GET' && r.path === '/browsers').length;
+    const before = lists();
+    const pending = mcp.call(
+      'kernel_execute',
+      { code: 'await kernel.browsers.list({}); await kernel.sleep(20000); return 1;' },
+      { signal: ac.signal },
+    );
+    // Cancelled once the code is running (its first call reached the API).
+    await waitFor(() => lists() > before);
+    ac.abort();
     await expect(pending).rejects.toThrow();
     const alive = await exec(mcp, 'return 1;');
     expect(value(alive)).toBe(1);

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type HostValue, OperationError, runSandbox, type SandboxLimits } from '../src/code/sandbox.js';
+import { waitFor } from './helpers/simulator-client.js';
 
 const LIMITS: SandboxLimits = {
   timeoutMs: 3000,
@@ -149,8 +150,11 @@ describe('code-mode sandbox', () => {
 
   it('is cancelled mid-run, aborting the operation in flight', async () => {
     const ac = new AbortController();
+    const before = calls.length;
     const pending = run(`await kernel.browsers.hang({}); return 1;`, { timeoutMs: 10_000 }, ac.signal);
-    setTimeout(() => ac.abort(), 100);
+    // Cancelled once the operation is in flight.
+    await waitFor(() => calls.slice(before).some((c) => c.path === 'browsers.hang'));
+    ac.abort();
     const r = await pending;
     expect(r.error?.limit).toBe('cancelled');
   });

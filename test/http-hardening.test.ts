@@ -5,7 +5,6 @@
  *   is never a secret for anyone else (another client's browser id or `127.0.0.1` as a bearer changes no result);
  * - open streams do not count against the request bound; per-key bounds on streams and sessions; a stream's lifetime.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { usePassthroughAccounts, useSimulatorBehindHttp } from './helpers/fixtures.js';
 import { connectHttp, INITIALIZE, legacyPost, rawRequest, sessionIdOf } from './helpers/http.js';
@@ -192,7 +191,6 @@ describe('streams are not requests', () => {
       expect(b.ended).toBe(true);
       expect(b.seen).toContain(': keep-alive\n\n');
     }
-    await sleep(10);
   });
 });
 

@@ -81,6 +81,36 @@ describe('resource update notifications over HTTP', () => {
   });
 });
 
+/**
+ * What a 2025 session's event store keeps, seen from outside: it numbers every event it stores (`id: <seq>.<stream>`),
+ * and a ping's answer stores exactly two (its priming event and the answer). `mark()` notes where the numbering is;
+ * `somethingElse()` pings until the store has kept an event no ping caused (a notification), or gives up after a
+ * generous deadline.
+ */
+function storeWatch(url: string, session: Record<string, string>) {
+  let next = 0;
+  let id = 100;
+  const ping = async () => {
+    const body = (await legacyPost(url, { id: id++, method: 'ping' }, session)).body;
+    const seqs = [...body.matchAll(/^id: (\d+)\./gm)].map((m) => Number(m[1]));
+    expect(seqs, body).toHaveLength(2);
+    return seqs as [number, number];
+  };
+  return {
+    async mark() {
+      next = (await ping())[1] + 1;
+    },
+    async somethingElse(what: string) {
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+        const [first, last] = await ping();
+        if (first > next) return;
+        next = last + 1;
+      }
+      throw new Error(`the session's event store never kept ${what}`);
+    },
+  };
+}
+
 /** Reads an SSE response until `done(text so far)` holds; rejects after a generous deadline. */
 async function readUntil(res: Response, done: (text: string) => boolean, what: string): Promise<string> {
   const reader = res.body!.getReader();
@@ -109,6 +139,10 @@ describe('legacy GET stream resumption with Last-Event-ID', () => {
     const sid = String(init.headers['mcp-session-id']);
     const session = { ...auth, 'mcp-session-id': sid };
     expect((await legacyPost(fixture.srv.url, { method: 'notifications/initialized' }, session)).status).toBe(202);
+    const getHeaders = { ...session, accept: 'text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+    // Stream up before the browser is created, so the list change its creation announces arrives on it.
+    const first = await fetch(fixture.srv.url, { headers: getHeaders });
+    expect(first.status).toBe(200);
     const created = messages(
       (
         await legacyPost(
@@ -124,24 +158,27 @@ describe('legacy GET stream resumption with Last-Event-ID', () => {
     ).find((m) => m.id === 2) as { result: { structuredContent: { session_id: string } } };
     const id = created.result.structuredContent.session_id;
     const uri = `kernel://browsers/${id}/telemetry`;
-    const getHeaders = { ...session, accept: 'text/event-stream', 'mcp-protocol-version': '2025-11-25' };
 
-    // Stream up: subscribe, get one update, note its event id, then drop the stream.
-    const first = await fetch(fixture.srv.url, { headers: getHeaders });
-    expect(first.status).toBe(200);
+    // Subscribe, get the list change and one update, note the last event id, then drop the stream.
     expect(
       (await legacyPost(fixture.srv.url, { id: 3, method: 'resources/subscribe', params: { uri } }, session)).status,
     ).toBe(200);
     fixture.sim.emitTelemetry(id, { type: 'before_drop' });
-    const seen = await readUntil(first, (t) => t.includes('notifications/resources/updated'), 'the first update');
+    const seen = await readUntil(
+      first,
+      (t) => t.includes('notifications/resources/updated') && t.includes('notifications/resources/list_changed'),
+      'the list change and the first update',
+    );
     const lastId = [...seen.matchAll(/^id: (.+)$/gm)].at(-1)?.[1];
     expect(lastId).toBeTruthy();
     await first.body!.cancel();
 
-    // Stream down: a change happens; its notification waits in the session's event store.
-    await new Promise((r) => setTimeout(r, 300));
+    // Stream down: a change happens; its notification (the only one to come) waits in the session's event store,
+    // stored whether or not the server has noticed the dropped stream yet, which the pings see in their event ids.
+    const stored = storeWatch(fixture.srv.url, session);
+    await stored.mark();
     fixture.sim.emitTelemetry(id, { type: 'during_drop' });
-    await new Promise((r) => setTimeout(r, 1000));
+    await stored.somethingElse('the notification sent while the stream was down');
     // No new notification can come after this: whatever the resumed stream carries is a replay.
     expect(
       (await legacyPost(fixture.srv.url, { id: 4, method: 'resources/unsubscribe', params: { uri } }, session)).status,
@@ -175,7 +212,7 @@ describe('passthrough: updates stay with the key that caused them', () => {
         seenByB.push(n.params.uri);
       });
       // B names the same URI; in B's account that browser does not exist, so nothing of B's ever changes there.
-      const subB = await cb.listen({ resourceSubscriptions: [uri] });
+      const subB = await cb.listen({ resourceSubscriptions: [uri], resourcesListChanged: true });
       // B's own stream (a browser its account lacks) ends at once, which is an update of B's; let that pass.
       for (let i = 0; i < 300 && seenByB.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
       expect(seenByB).toEqual([uri]);
@@ -188,8 +225,13 @@ describe('passthrough: updates stay with the key that caused them', () => {
       const subA = await ca.listen({ resourceSubscriptions: [uri] });
       expect(accounts.simA.emitTelemetry(id, { type: 'only_for_a' })).toBeDefined();
       expect(await updatedA).toBe(uri);
-      // Both streams live in this one process: had B's stream been on A's bus it would have been written already.
-      await new Promise((r) => setTimeout(r, 300));
+      // Both streams live in this one process: had B's stream been on A's bus, A's update would have been written to
+      // it in the same publish, before anything B does next. B's own next change comes after it on the same stream.
+      const listChangedB = waitFor<void>((resolve) => {
+        cb.setNotificationHandler('notifications/resources/list_changed', () => resolve());
+      }, "B's own list change");
+      await telemetryBrowser(b);
+      await listChangedB;
       expect(seenByB).toEqual([]);
       for (const r of accounts.simB.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_B}`);
       for (const r of accounts.simA.requests) expect(r.headers.authorization).toBe(`Bearer ${KEY_A}`);

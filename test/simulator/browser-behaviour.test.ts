@@ -4,7 +4,7 @@ import { startSimulator } from '../../simulator/index.js';
 import { writeZip } from '../../simulator/zip.js';
 import { useSimulator } from '../helpers/fixtures.js';
 import { inspectPng } from '../helpers/simulator-binary.js';
-import { type Answer, caller, formData, type Json, readSse, request } from '../helpers/simulator-client.js';
+import { type Answer, caller, formData, type Json, readSse, request, waitFor } from '../helpers/simulator-client.js';
 
 const sim = useSimulator({ eventIntervalMs: 5 });
 
@@ -303,8 +303,10 @@ describe('browser pools', () => {
   it('an acquire long-polls until a lease is released, and reuse keeps the session', async () => {
     await call('POST', '/browser_pools', { json: { name: 'poll', size: 1 } });
     const first = await call('POST', '/browser_pools/poll/acquire', { json: {} });
+    const acquires = () => sim.requests.filter((r) => r.path === '/browser_pools/poll/acquire').length;
     const waiting = call('POST', '/browser_pools/poll/acquire', { json: { acquire_timeout_seconds: 10 } });
-    await new Promise((r) => setTimeout(r, 20));
+    // The release comes once the second acquire has arrived (and waits), so it hands over the released lease.
+    await waitFor(() => acquires() === 2);
     await call('POST', '/browser_pools/poll/release', { json: { session_id: first.json.session_id } });
     const second = await waiting;
     expect(second.status).toBe(200);
