@@ -306,7 +306,8 @@ function submit(sim: SimContext, f: AuthFlowRecord | undefined, input: SubmitInp
 }
 
 function exchange(sim: SimContext, f: AuthFlowRecord | undefined, code: string): Reply {
-  if (!f || f.handoffCode !== code) throw badRequest('invalid handoff code');
+  // The refused code is quoted, as an API could: a server passing it on must not show it.
+  if (!f || f.handoffCode !== code) throw badRequest(`invalid handoff code ${JSON.stringify(code)}`);
   if (f.codeUsed) throw gone('handoff code was already exchanged');
   if (f.status === 'EXPIRED' || Date.now() > f.expiresMs) throw gone('handoff code expired');
   f.codeUsed = true;

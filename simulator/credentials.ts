@@ -16,7 +16,8 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 export function normaliseTotpSecret(secret: string): string {
   const s = secret.replace(/[\s-]/g, '').toUpperCase().replace(/=+$/, '');
   if (s.length === 0 || [...s].some((c) => !BASE32.includes(c))) {
-    throw badRequest('totp_secret must be a base32-encoded secret (A-Z, 2-7)');
+    // The value is quoted, as an API could: a server passing it on must not show it.
+    throw badRequest(`totp_secret must be a base32-encoded secret (A-Z, 2-7), not ${JSON.stringify(secret)}`);
   }
   return s;
 }

@@ -69,6 +69,7 @@ function create(ctx: Ctx): Reply {
     protocol: body.protocol ?? 'https',
     bypassHosts: body.bypass_hosts,
     config: normaliseConfig(body.type, body.config),
+    ...(typeof body.config?.['password'] === 'string' ? { password: body.config['password'] } : {}),
     status: 'available',
     ipAddress: `203.0.113.${ctx.sim.ids.int(2, 254)}`,
     deleted: false,
@@ -84,6 +85,14 @@ function lookup(ctx: Ctx): ProxyRecord {
   return p;
 }
 
+/** ` http://user:password@host:port` for a custom proxy, else nothing. */
+function proxyUrl(p: ProxyRecord): string {
+  const c = p.config;
+  if (p.type !== 'custom' || !c) return '';
+  const user = typeof c['username'] === 'string' ? `${c['username']}:${p.password ?? ''}@` : '';
+  return ` ${p.protocol === 'https' ? 'https' : 'http'}://${user}${String(c['host'])}:${String(c['port'])}`;
+}
+
 /** Custom proxies on `*.invalid` hosts are unreachable; checking a `*.invalid` target URL fails with 422. */
 function check(ctx: Ctx): Reply {
   const p = lookup(ctx);
@@ -96,7 +105,9 @@ function check(ctx: Ctx): Reply {
       throw badRequest(`url: '${target}' is not a valid URL`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw badRequest('url must use http or https');
-    if (u.hostname.endsWith('.invalid')) throw unprocessable(`proxy could not reach ${u.hostname}`);
+    // The failure names the proxy it went through as a URL with its credentials, as a real checker could: the
+    // password comes back to the server, which must not show it (test/reliability/secrets.test.ts).
+    if (u.hostname.endsWith('.invalid')) throw unprocessable(`proxy${proxyUrl(p)} could not reach ${u.hostname}`);
     return json(200, proxyView({ ...p, lastChecked: nowIso() }));
   }
   const host = p.config?.['host'];

@@ -277,7 +277,12 @@ function sessionSpec(obj: Record<string, unknown>, prefix: string, tokenRequired
       throw invalid(`${prefix}scheme: value must be one of http, https, socks4, socks5`);
     }
     const host = spec.host ?? '';
-    if (!isIP(host) && !HOSTNAME.test(host)) throw invalid(`${prefix}host: value must be a host name or IP address`);
+    if (!isIP(host) && !HOSTNAME.test(host)) {
+      // The endpoint is quoted as the proxy URL the service failed to parse, password included, as a real service
+      // could: a server passing the error on must not show it (test/reliability/secrets.test.ts).
+      const url = `${spec.scheme}://${spec.username}:${spec.password}@${host}:${spec.port}`;
+      throw invalid(`${prefix}host: value must be a host name or IP address (parse ${JSON.stringify(url)})`);
+    }
   }
   if (tokenRequired && spec.token === undefined) {
     throw invalid(`${prefix}token: value is required (bulk creation is idempotent on pool and token)`);

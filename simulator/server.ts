@@ -146,7 +146,8 @@ function authFailure(sim: SimContext, req: IncomingMessage, mode: Route['auth'])
     if (key.key === token && (key.expiresAt === null || Date.parse(key.expiresAt) > Date.now())) return undefined;
   }
   if (mode === 'jwt' && sim.state.jwts.has(token)) return undefined;
-  return unauthorized('invalid API key');
+  // The refused key is quoted, as an API could: a server passing it on must not show it.
+  return unauthorized(`invalid API key ${JSON.stringify(token)}`);
 }
 
 function isJsonContentType(ct: string | undefined): boolean {

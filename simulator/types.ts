@@ -130,6 +130,8 @@ export interface ProxyRecord {
   protocol: 'http' | 'https';
   bypassHosts?: string[];
   config?: Json;
+  /** A custom proxy's password: never answered, but quoted in a failed check's proxy URL (see proxies.ts). */
+  password?: string;
   status: 'available' | 'unavailable';
   lastChecked?: string;
   ipAddress: string;

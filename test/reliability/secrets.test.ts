@@ -337,6 +337,137 @@ describe('HTTP', () => {
   });
 });
 
+/**
+ * A scripted session against the simulator, which quotes secrets back where a real API could (a refused API key or
+ * handoff code, a TOTP secret it cannot decode, a failed proxy check naming the proxy URL with its password, a
+ * proxy-pool endpoint it cannot parse): each is first shown to come back from the simulator itself, then must be
+ * gone from every result and from debug stderr.
+ */
+describe('a scripted session against the simulator, which echoes secrets where the real API could', () => {
+  const SIM_KEY = 'sk_live_rel_simecho_K3y0123456789abcdef';
+  const WRONG_KEY = 'sk_live_rel_simecho_Wr0ngK3y0123456789';
+  const PROXY_PASSWORD = 'pw_rel_simecho_Pr0xy!0123456';
+  const TOTP_SECRET = 'totp_rel_simecho_N0tBas32!';
+  const CODE = 'hoc_rel_simecho_C0d3_0123456789';
+  const POOL_PW = 'pw_rel_simecho_P00l!0123456';
+  const secrets = [SIM_KEY, WRONG_KEY, PROXY_PASSWORD, TOTP_SECRET, CODE, POOL_PW];
+  const simSeen = new Seen(secrets);
+  let keyed: Simulator;
+  beforeAll(async () => {
+    keyed = await startSimulator({ apiKey: SIM_KEY });
+  });
+  afterAll(async () => {
+    await keyed?.close();
+  });
+
+  const POOL_IDS = {
+    workspace_id: 'AAAAAAAAAAAAAAAAAAAAAA==',
+    pool_id: 'AQEBAQEBAQEBAQEBAQEBAQ==',
+    provider_id: 'AgICAgICAgICAgICAgICAg==',
+  };
+  const badEndpoint = { scheme: 'http', host: 'bad_host!', port: 8080, username: 'u', password: POOL_PW };
+
+  /** The simulator's own answer to a request, as text (to show the echo is real). */
+  async function direct(method: string, path: string, body: unknown, key = SIM_KEY, headers = {}) {
+    const res = await fetch(new URL(path, keyed.url), {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return `${res.status} ${await res.text()}`;
+  }
+
+  it('keeps every echoed secret out of results and debug stderr', async () => {
+    const env = childEnv({
+      KERNEL_BASE_URL: keyed.url,
+      KERNEL_PROXY_POOL_URL: keyed.url,
+      KERNEL_MCP_LOG_LEVEL: 'debug',
+    });
+    const session = await connectStdio('modern', { args: ['--toolsets', 'all', '--api-key', SIM_KEY], env });
+    const results: [string, unknown][] = [];
+    const call = async (tool: string, args: Record<string, unknown>) => {
+      const r = await session.call(tool, args);
+      results.push([tool, r]);
+      return r;
+    };
+    try {
+      const proxy = await call('proxies_create', {
+        type: 'custom',
+        name: 'echo-proxy',
+        config: { host: 'proxy.example', port: 8080, username: 'u', password: PROXY_PASSWORD },
+      });
+      expect(proxy.isError, textOf(proxy)).toBeFalsy();
+      const proxyId = (proxy.structuredContent as { id: string }).id;
+      expect(await direct('POST', `/proxies/${proxyId}/check`, { url: 'https://target.invalid/' })).toContain(
+        PROXY_PASSWORD,
+      );
+      const check = await call('proxies_check', { id: proxyId, url: 'https://target.invalid/' });
+      expect(check.isError).toBe(true);
+      expect(textOf(check)).toContain('could not reach target.invalid');
+
+      const totp = { name: 'echo-cred', domain: 'example.com', values: { username: 'u' }, totp_secret: TOTP_SECRET };
+      expect(await direct('POST', '/credentials', totp)).toContain(TOTP_SECRET);
+      expect((await call('credentials_create', totp)).isError).toBe(true);
+
+      const conn = await call('auth_connections_create', { domain: 'example.com', profile_name: 'echo-auth' });
+      expect(conn.isError, textOf(conn)).toBeFalsy();
+      const connId = (conn.structuredContent as { id: string }).id;
+      expect((await call('auth_connections_login', { id: connId })).isError).toBeFalsy();
+      expect(await direct('POST', `/auth/connections/${connId}/exchange`, { code: CODE })).toContain(CODE);
+      expect((await call('auth_connections_exchange', { id: connId, code: CODE })).isError).toBe(true);
+
+      const pool = { ...POOL_IDS, ...badEndpoint };
+      const connect = { 'connect-protocol-version': '1' };
+      const camel = {
+        workspaceId: pool.workspace_id,
+        poolId: pool.pool_id,
+        providerId: pool.provider_id,
+        ...badEndpoint,
+      };
+      expect(await direct('POST', '/proxies.v1.Proxies/CreateSession', camel, SIM_KEY, connect)).toContain(POOL_PW);
+      const created = await call('proxy_pool_sessions_create', pool);
+      expect(created.isError).toBe(true);
+      expect(textOf(created)).toContain('host: value must be a host name or IP address');
+      const bulk = await call('proxy_pool_sessions_bulk_create', {
+        ...POOL_IDS,
+        sessions: [{ token: 'echo-1', ...badEndpoint }],
+      });
+      expect(bulk.isError).toBe(true);
+      expect(textOf(bulk)).toContain('sessions[0].host');
+    } finally {
+      await session.close();
+    }
+    for (const [tool, r] of results) simSeen.add(`sim ${tool}`, r);
+    simSeen.add('sim stderr', session.stderr());
+    expect(simSeen.matching(/\[redacted\]/)).toBeGreaterThanOrEqual(5);
+    simSeen.assertClean();
+  });
+
+  it('keeps a refused API key out of the answer, whichever key it is', async () => {
+    expect(await direct('GET', '/browsers', undefined, WRONG_KEY)).toContain(WRONG_KEY);
+    const env = childEnv({
+      KERNEL_BASE_URL: keyed.url,
+      KERNEL_PROXY_POOL_URL: keyed.url,
+      KERNEL_MCP_LOG_LEVEL: 'debug',
+    });
+    const keySeen = new Seen(secrets);
+    const session = await connectStdio('legacy', { args: ['--toolsets', 'all', '--api-key', WRONG_KEY], env });
+    try {
+      const r = await session.call('browsers_list', {});
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('invalid API key');
+      keySeen.add('wrong key browsers_list', r);
+      const pool = await session.call('proxy_pool_sessions_create', { ...POOL_IDS, token: 'echo-key' });
+      expect(pool.isError).toBe(true);
+      keySeen.add('wrong key proxy_pool_sessions_create', pool);
+    } finally {
+      await session.close();
+    }
+    keySeen.add('wrong key stderr', session.stderr());
+    keySeen.assertClean();
+  });
+});
+
 describe('the staging itself', () => {
   it('the echo API really received (and sent back) every secret', () => {
     for (const secret of ALL.filter((s) => s !== S.httpToken)) {
