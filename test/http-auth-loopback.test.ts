@@ -1,0 +1,202 @@
+/**
+ * HTTP authentication through the real server in this process (so a mutant of src/http/auth.ts is seen), on
+ * loopback against the simulator: what a refused client is told (the 401 body and its WWW-Authenticate challenge)
+ * in each mode, which Authorization headers count as a bearer token, and which configurations are refused at start
+ * with the fix named. Header spellings HTTP itself normalises away (trailing blanks) are checked on the Authenticator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../simulator/index.js';
+import { type Config, makeConfig } from '../src/config.js';
+import { Authenticator, bearerChallenge, resolveAuthMode } from '../src/http/auth.js';
+import { type HttpServerHandle, startHttpServer } from '../src/http.js';
+import { KernelClient } from '../src/kernel/client.js';
+import { silentLogger } from '../src/log.js';
+import { StreamHub } from '../src/resources/hub.js';
+import { selectTools } from '../src/selection.js';
+
+const KEY = 'sk_auth_loopback_key_0123456789';
+const TOKEN = 'tok_auth_loopback_0123456789abcdef';
+const CLIENT_KEY = 'sk_auth_loopback_client_0123456789';
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim?.close();
+});
+
+/** The real HTTP server in this process, in front of the simulator. */
+async function serve(overrides: Partial<Config>): Promise<HttpServerHandle & { hub: StreamHub }> {
+  const config = makeConfig({
+    transport: 'http',
+    port: 0,
+    logLevel: 'silent',
+    baseUrl: sim.url,
+    apiKey: KEY,
+    shutdownDrainMs: 0,
+    ...overrides,
+  });
+  const client = new KernelClient({ baseUrl: config.baseUrl, apiKey: KEY });
+  const hub = new StreamHub(client, { bufferEvents: 10, bufferBytes: 1 << 16, idleMs: 60_000 });
+  const srv = await startHttpServer(config, {
+    client,
+    hub,
+    logger: silentLogger,
+    localFiles: false,
+    simulated: false,
+    selection: selectTools(config),
+    skills: null,
+  });
+  return Object.assign(srv, { hub });
+}
+
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'auth-test', version: '1' } },
+});
+
+async function initialize(url: string, authorization?: string) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      ...(authorization !== undefined ? { authorization } : {}),
+    },
+    body: INIT,
+  });
+  const text = await res.text();
+  return { status: res.status, challenge: res.headers.get('www-authenticate'), text };
+}
+
+const refusal = (text: string) => (JSON.parse(text) as { error: { message: string } }).error.message;
+
+describe('token mode on loopback', () => {
+  let srv: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    srv = await serve({ httpToken: TOKEN });
+  });
+  afterAll(async () => {
+    await srv?.close();
+    srv?.hub.close();
+  });
+
+  it('tells a client without a token what to send, in the body and the challenge', async () => {
+    const r = await initialize(srv.url);
+    expect(r.status).toBe(401);
+    expect(refusal(r.text)).toBe('Unauthorized: send `Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>`');
+    expect(r.challenge).toBe(
+      bearerChallenge(
+        'No bearer token: send Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>, the token the server was started with',
+      ),
+    );
+  });
+
+  it('tells a client with the wrong token that it is not valid', async () => {
+    for (const auth of [
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(1)}`,
+      'Bearer wrong-token-0123456789',
+      `Basic ${TOKEN}`,
+    ]) {
+      const r = await initialize(srv.url, auth);
+      expect(r.status, auth).toBe(401);
+      if (auth.startsWith('Basic')) continue;
+      expect(refusal(r.text)).toBe('Unauthorized: the bearer token is not valid');
+      expect(r.challenge).toBe(
+        bearerChallenge(
+          'The bearer token is not valid: send the KERNEL_MCP_HTTP_TOKEN the server was started with',
+          'invalid_token',
+        ),
+      );
+    }
+  });
+
+  it('takes the scheme in any case and any run of blanks before the token, nothing before or after it', async () => {
+    for (const auth of [`Bearer ${TOKEN}`, `bearer ${TOKEN}`, `BEARER \t ${TOKEN}`, `Bearer   ${TOKEN}`]) {
+      expect((await initialize(srv.url, auth)).status, JSON.stringify(auth)).toBe(200);
+    }
+    for (const auth of [`xBearer ${TOKEN}`, `Bearer ${TOKEN} extra`, `Bearer${TOKEN}`, `Token Bearer ${TOKEN}`]) {
+      expect((await initialize(srv.url, auth)).status, JSON.stringify(auth)).toBe(401);
+    }
+  });
+});
+
+describe('passthrough mode on loopback', () => {
+  let srv: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    srv = await serve({ auth: 'passthrough' });
+  });
+  afterAll(async () => {
+    await srv?.close();
+    srv?.hub.close();
+  });
+
+  it('tells a client without a key to send its Kernel API key', async () => {
+    const r = await initialize(srv.url);
+    expect(r.status).toBe(401);
+    expect(refusal(r.text)).toBe('Unauthorized: send your Kernel API key as `Authorization: Bearer <key>`');
+    expect(r.challenge).toBe(
+      bearerChallenge('No bearer token: send your Kernel API key as Authorization: Bearer <key>'),
+    );
+  });
+
+  it('refuses what cannot be a key unread, and serves a key the API accepts', async () => {
+    for (const bad of ['short', 'has"quote0123', 'x'.repeat(4097)]) {
+      const r = await initialize(srv.url, `Bearer ${bad}`);
+      expect(r.status, bad.slice(0, 10)).toBe(401);
+      expect(refusal(r.text)).toBe('Unauthorized: the bearer token is not valid');
+      expect(r.challenge).toBe(bearerChallenge('The bearer token is not a Kernel API key', 'invalid_token'));
+    }
+    expect((await initialize(srv.url, `Bearer ${CLIENT_KEY}`)).status).toBe(200);
+    expect(sim.requests.some((r) => r.headers.authorization === `Bearer ${CLIENT_KEY}`)).toBe(true);
+  });
+});
+
+describe('no auth on loopback', () => {
+  it('serves a client that sends nothing, or anything', async () => {
+    const srv = await serve({});
+    try {
+      expect((await initialize(srv.url)).status).toBe(200);
+      expect((await initialize(srv.url, 'Bearer whatever-0123456789')).status).toBe(200);
+    } finally {
+      await srv.close();
+      srv.hub.close();
+    }
+  });
+});
+
+describe('the Authenticator on header spellings HTTP trims', () => {
+  it('allows blanks after the token and nothing else', () => {
+    const a = new Authenticator('token', TOKEN);
+    expect(a.check(`Bearer ${TOKEN} `)).toEqual({ ok: true, mode: 'token' });
+    expect(a.check(`Bearer ${TOKEN}\t \t`)).toEqual({ ok: true, mode: 'token' });
+    expect(a.check(` Bearer ${TOKEN}`).ok).toBe(false);
+    expect(a.check(`Bearer ${TOKEN} x`).ok).toBe(false);
+    expect(new Authenticator('none').check(undefined)).toEqual({ ok: true, mode: 'none' });
+    expect(new Authenticator('none').check('Bearer x')).toEqual({ ok: true, mode: 'none' });
+  });
+});
+
+describe('configurations refused at start', () => {
+  it('no auth off loopback names the three ways out', () => {
+    expect(() => resolveAuthMode(makeConfig({ host: '0.0.0.0' }))).toThrow(
+      'refusing to serve HTTP on 0.0.0.0 without authentication: anyone who can reach it could use your Kernel ' +
+        'account. Set KERNEL_MCP_HTTP_TOKEN (clients then send `Authorization: Bearer <token>`), use ' +
+        '`--auth passthrough` (each client sends its own Kernel API key), or bind to 127.0.0.1.',
+    );
+  });
+
+  it('passthrough with --simulate says why and what to run instead; other modes with --simulate are fine', () => {
+    expect(() => resolveAuthMode(makeConfig({ auth: 'passthrough', simulate: true }))).toThrow(
+      /^--auth passthrough sends each client its own Kernel API key, which the built-in simulator of --simulate does not accept\. Run `.+ simulator` separately and pass its URL as --base-url instead\.$/,
+    );
+    expect(resolveAuthMode(makeConfig({ simulate: true }))).toBe('none');
+    expect(resolveAuthMode(makeConfig({ simulate: true, httpToken: TOKEN }))).toBe('token');
+    expect(resolveAuthMode(makeConfig({ simulate: true, auth: 'token', httpToken: TOKEN }))).toBe('token');
+  });
+});
