@@ -2,8 +2,8 @@
 /**
  * `npm run mutate [-- <stryker args>]`: runs StrykerJS (stryker.config.mjs), then writes each module's mutation score
  * with the date into the README between the mutation markers. A run over some modules (`-- --mutate src/x.ts`)
- * updates their rows and keeps the others' (with their own dates). Exits with Stryker's status (it fails under the
- * configured `break` threshold).
+ * updates their rows and keeps the others' (with their own dates); `--readme-only --mutate src/x.ts` writes the rows
+ * of a finished run again. Exits with Stryker's status (it fails under the configured `break` threshold).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,27 @@ const START = '<!-- mutation:start -->';
 const END = '<!-- mutation:end -->';
 
 const onlyReadme = process.argv.includes('--readme-only');
+
+/**
+ * The modules a `--mutate a.ts,b.ts` run scored: only their rows change (the report also carries the other modules'
+ * results as the incremental file last had them, which may be stale). A `file:lines` range scores part of a module
+ * and changes no row. Undefined: every module of the report.
+ */
+function scoredModules(args) {
+  const values = [];
+  args.forEach((a, k) => {
+    if (a === '--mutate' || a === '-m') values.push(args[k + 1] ?? '');
+    else if (a.startsWith('--mutate=')) values.push(a.slice('--mutate='.length));
+  });
+  if (values.length === 0) return undefined;
+  return new Set(
+    values
+      .flatMap((v) => v.split(','))
+      .map((f) => f.trim())
+      .filter((f) => f && !f.includes(':')),
+  );
+}
+const scored = scoredModules(process.argv.slice(2));
 let status = 0;
 if (!onlyReadme) {
   const r = spawnSync('npx', ['stryker', 'run', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' });
@@ -49,6 +70,7 @@ for (const line of text.slice(i + START.length, j).split('\n')) {
   if (cells.length === 6 && cells[0].startsWith('`src/')) rows.set(cells[0], cells);
 }
 for (const [file, data] of Object.entries(report.files ?? {})) {
+  if (scored && !scored.has(file)) continue;
   const mutants = data.mutants ?? [];
   const killed = mutants.filter((m) => DETECTED.has(m.status)).length;
   const survived = mutants.filter((m) => m.status === 'Survived').length;
