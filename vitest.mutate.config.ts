@@ -27,7 +27,7 @@ export default defineConfig({
       'test/hub-subscriptions.test.ts',
       'test/http-units.test.ts',
       'test/http-guards.test.ts',
-      'test/http-auth-loopback.test.ts',
+      'test/http-loopback.test.ts',
       'test/proxy-pool-client.test.ts',
       'test/proxy-pool-errors.test.ts',
       'test/proxy-pool-schemas.test.ts',

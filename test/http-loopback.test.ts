@@ -1,9 +1,12 @@
 /**
- * HTTP authentication through the real server in this process (so a mutant of src/http/auth.ts is seen), on
- * loopback against the simulator: what a refused client is told (the 401 body and its WWW-Authenticate challenge)
- * in each mode, which Authorization headers count as a bearer token, and which configurations are refused at start
- * with the fix named. Header spellings HTTP itself normalises away (trailing blanks) are checked on the Authenticator.
+ * HTTP authentication and the Host/Origin guards through the real server in this process (so a mutant of
+ * src/http/auth.ts or guards.ts is seen), on loopback against the simulator: what a refused client is told (the 401
+ * body and its WWW-Authenticate challenge) in each mode, which Authorization headers count as a bearer token, which
+ * configurations are refused at start with the fix named, and which Host and Origin headers each kind of allow-list
+ * lets through on every method. Header spellings HTTP itself normalises away (trailing blanks) are checked on the
+ * Authenticator.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator/index.js';
 import { type Config, makeConfig } from '../src/config.js';
@@ -198,5 +201,99 @@ describe('configurations refused at start', () => {
     expect(resolveAuthMode(makeConfig({ simulate: true }))).toBe('none');
     expect(resolveAuthMode(makeConfig({ simulate: true, httpToken: TOKEN }))).toBe('token');
     expect(resolveAuthMode(makeConfig({ simulate: true, auth: 'token', httpToken: TOKEN }))).toBe('token');
+  });
+});
+
+/** A request with exactly these headers (fetch sets Host itself); answers the status and the JSON-RPC error message. */
+function raw(url: string, method: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-11-25',
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(method === 'POST' ? INIT : undefined);
+  });
+}
+
+describe('Host and Origin guards on loopback', () => {
+  let srv: Awaited<ReturnType<typeof serve>>;
+  let port = '';
+  beforeAll(async () => {
+    srv = await serve({});
+    port = new URL(srv.url).port;
+  });
+  afterAll(async () => {
+    await srv?.close();
+    srv?.hub.close();
+  });
+
+  it('let a loopback bind be reached by its loopback names on its own port, on every method', async () => {
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LocalHost:${port}`]) {
+      const r = await raw(srv.url, 'POST', { host });
+      expect(r.status, host).toBe(200);
+    }
+    for (const method of ['POST', 'GET', 'DELETE']) {
+      for (const host of ['evil.example', `evil.example:${port}`, `localhost:${Number(port) + 1}`, 'localhost']) {
+        const r = await raw(srv.url, method, { host });
+        expect(r.status, `${method} ${host}`).toBe(403);
+        expect(refusal(r.text)).toBe('Forbidden: Host header is not allowed');
+      }
+    }
+  });
+
+  it('let loopback origins in on any port, and refuse others and the opaque null, on every method', async () => {
+    const host = `127.0.0.1:${port}`;
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:1', 'https://[::1]:8443']) {
+      expect((await raw(srv.url, 'POST', { host, origin })).status, origin).toBe(200);
+    }
+    for (const method of ['POST', 'GET', 'DELETE']) {
+      for (const origin of ['https://evil.example', 'http://localhost.evil.example', 'null', 'not a url']) {
+        const r = await raw(srv.url, method, { host, origin });
+        expect(r.status, `${method} ${origin}`).toBe(403);
+        expect(refusal(r.text)).toBe('Forbidden: Origin is not allowed');
+      }
+    }
+  });
+
+  it('follow the configured lists instead of the defaults', async () => {
+    const custom = await serve({
+      allowedHosts: ['mcp.example.com', 'fixed.example.com:8443'],
+      allowedOrigins: ['https://app.example.com', 'tools.example.com'],
+    });
+    try {
+      const ok = async (headers: Record<string, string>) => (await raw(custom.url, 'POST', headers)).status;
+      expect(await ok({ host: 'mcp.example.com:1234' })).toBe(200);
+      expect(await ok({ host: 'MCP.example.com' })).toBe(200);
+      expect(await ok({ host: 'fixed.example.com:8443' })).toBe(200);
+      expect(await ok({ host: 'fixed.example.com:8444' })).toBe(403);
+      expect(await ok({ host: `127.0.0.1:${new URL(custom.url).port}` })).toBe(403);
+      const host = 'mcp.example.com';
+      expect(await ok({ host, origin: 'https://app.example.com' })).toBe(200);
+      expect(await ok({ host, origin: 'http://app.example.com' })).toBe(403);
+      expect(await ok({ host, origin: 'http://tools.example.com:3000' })).toBe(200);
+      expect(await ok({ host, origin: 'http://localhost:5173' })).toBe(403);
+    } finally {
+      await custom.close();
+      custom.hub.close();
+    }
   });
 });
