@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator/index.js';
 import { type Config, makeConfig } from '../src/config.js';
 import { Authenticator, bearerChallenge, resolveAuthMode } from '../src/http/auth.js';
-import { type HttpServerHandle, startHttpServer } from '../src/http.js';
+import { type HttpServerHandle, startHttpServer } from '../src/http/lifecycle.js';
 import { KernelClient } from '../src/kernel/client.js';
 import { silentLogger } from '../src/log.js';
 import { StreamHub } from '../src/resources/hub.js';
