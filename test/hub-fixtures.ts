@@ -49,8 +49,10 @@ export interface FakeSse {
     ignoreLastEventId?: boolean;
     /** Answer these paths with a status (and a Kernel error body) instead of a stream. */
     status?: Record<string, number>;
-    /** Answer the next N requests with 503. */
+    /** Answer the next N requests with 503 (or `failStatus`). */
     fail503?: number;
+    /** The status `fail503` answers with (default 503), with a Kernel error body. */
+    failStatus?: number;
   };
   close(): Promise<void>;
 }
@@ -77,7 +79,7 @@ export async function startFakeSse(): Promise<FakeSse> {
     const status = options.status?.[url.pathname];
     if (options.fail503 && options.fail503 > 0) {
       options.fail503--;
-      res.writeHead(503, { 'content-type': 'application/json' });
+      res.writeHead(options.failStatus ?? 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ code: 'service_unavailable', message: 'try again' }));
       return;
     }

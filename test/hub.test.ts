@@ -182,6 +182,88 @@ describe('errors', () => {
   });
 });
 
+describe('which failures are retried', () => {
+  it('retries 500, 408 and 429 (a busy or slow upstream), and gives up at once on other 4xx', async () => {
+    for (const [status, retried] of [
+      [500, true],
+      [408, true],
+      [429, true],
+      [400, false],
+      [401, false],
+      [409, false],
+      [499, false],
+    ] as const) {
+      makeHub();
+      const path = `/status-${status}`;
+      sse.options.fail503 = 2;
+      sse.options.failStatus = status;
+      sse.log(path).push({ ok: status });
+      const r = await hub.read({ path }, { maxEvents: 10, maxWaitMs: 10_000 }).catch((e: unknown) => e);
+      const tries = sse.requests.filter((q) => q.path === path).length;
+      if (retried) {
+        expect((r as { events: unknown[] }).events, String(status)).toEqual([{ seq: 1, data: { ok: status } }]);
+        expect(tries, String(status)).toBe(3);
+      } else {
+        expect((r as KernelError).status, String(status)).toBe(status);
+        expect(tries, String(status)).toBe(1);
+        expect(hub.peek({ path })?.state).toBe('failed');
+      }
+      hub.close();
+      sse.options.fail503 = 0;
+    }
+  });
+
+  it('says why it is resuming while nothing new came, and stops saying it once events flow', async () => {
+    makeHub({ maxReconnects: 1_000_000 });
+    sse.options.fail503 = 1_000_000;
+    const path = '/resuming';
+    const r = await hub.read({ path }, { maxEvents: 10, maxWaitMs: 0 });
+    expect(r.events).toEqual([]);
+    await until(() => hub.peek({ path })?.problem !== undefined, 'a failed attempt');
+    const waiting = await hub.read({ path }, { maxEvents: 10, maxWaitMs: 0 });
+    expect(waiting.resuming).toMatch(/503/);
+    expect(hub.peek({ path })?.state).toBe('running');
+    sse.options.fail503 = 0;
+    sse.log(path).push({ back: true });
+    const back = await hub.read({ path }, { maxEvents: 10, maxWaitMs: 10_000 });
+    expect(back.events).toEqual([{ seq: 1, data: { back: true } }]);
+    expect(back).not.toHaveProperty('resuming');
+    expect(hub.peek({ path })?.problem).toBeUndefined();
+  });
+
+  it('keeps retrying past maxReconnects while a subscriber listens', async () => {
+    makeHub({ maxReconnects: 1 });
+    sse.options.fail503 = 5;
+    const path = '/keep';
+    sse.log(path).push({ kept: true });
+    let heard = 0;
+    const leave = hub.subscribe({ path }, () => heard++);
+    await until(() => hub.peek({ path })?.lastSeq === 1, 'the event after five failures');
+    expect(hub.peek({ path })?.state).toBe('running');
+    expect(sse.requests.filter((q) => q.path === path)).toHaveLength(6);
+    expect(heard).toBeGreaterThan(0);
+    leave();
+  });
+});
+
+describe('the end of a stream', () => {
+  it('is reported only with the last event: a read cut short by maxEvents is not at the end', async () => {
+    makeHub();
+    const log = sse.log('/short');
+    for (let i = 1; i <= 3; i++) log.push({ i });
+    log.finish();
+    const stream = hub.get({ path: '/short' });
+    await hub.read({ path: '/short' }, { maxEvents: 1, maxWaitMs: 5000 });
+    await until(() => stream.state === 'ended', 'the end');
+    const first = await hub.read({ path: '/short' }, { maxEvents: 2, maxWaitMs: 5000 });
+    expect(seqs(first.events)).toEqual([1, 2]);
+    expect(first.ended).toBe(false);
+    const rest = await hub.read({ path: '/short' }, { after: 2, maxEvents: 2, maxWaitMs: 5000 });
+    expect(seqs(rest.events)).toEqual([3]);
+    expect(rest.ended).toBe(true);
+  });
+});
+
 describe('resume without gaps or duplicates', () => {
   it('reconnects with Last-Event-ID when the connection is cut every 3 events', async () => {
     makeHub();
