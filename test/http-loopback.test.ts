@@ -14,7 +14,6 @@ import { Authenticator, bearerChallenge, resolveAuthMode } from '../src/http/aut
 import { type HttpServerHandle, startHttpServer } from '../src/http/lifecycle.js';
 import { KernelClient } from '../src/kernel/client.js';
 import { silentLogger } from '../src/log.js';
-import { StreamHub } from '../src/resources/hub.js';
 import { selectTools } from '../src/selection.js';
 
 const KEY = 'sk_auth_loopback_key_0123456789';
@@ -30,7 +29,7 @@ afterAll(async () => {
 });
 
 /** The real HTTP server in this process, in front of the simulator. */
-async function serve(overrides: Partial<Config>): Promise<HttpServerHandle & { hub: StreamHub }> {
+async function serve(overrides: Partial<Config>): Promise<HttpServerHandle> {
   const config = makeConfig({
     transport: 'http',
     port: 0,
@@ -40,18 +39,14 @@ async function serve(overrides: Partial<Config>): Promise<HttpServerHandle & { h
     shutdownDrainMs: 0,
     ...overrides,
   });
-  const client = new KernelClient({ baseUrl: config.baseUrl, apiKey: KEY });
-  const hub = new StreamHub(client, { bufferEvents: 10, bufferBytes: 1 << 16, idleMs: 60_000 });
-  const srv = await startHttpServer(config, {
-    client,
-    hub,
+  return startHttpServer(config, {
+    client: new KernelClient({ baseUrl: config.baseUrl, apiKey: KEY }),
     logger: silentLogger,
     localFiles: false,
     simulated: false,
     selection: selectTools(config),
     skills: null,
   });
-  return Object.assign(srv, { hub });
 }
 
 const INIT = JSON.stringify({
@@ -85,7 +80,6 @@ describe('token mode on loopback', () => {
   });
   afterAll(async () => {
     await srv?.close();
-    srv?.hub.close();
   });
 
   it('tells a client without a token what to send, in the body and the challenge', async () => {
@@ -136,7 +130,6 @@ describe('passthrough mode on loopback', () => {
   });
   afterAll(async () => {
     await srv?.close();
-    srv?.hub.close();
   });
 
   it('tells a client without a key to send its Kernel API key', async () => {
@@ -168,7 +161,6 @@ describe('no auth on loopback', () => {
       expect((await initialize(srv.url, 'Bearer whatever-0123456789')).status).toBe(200);
     } finally {
       await srv.close();
-      srv.hub.close();
     }
   });
 });
@@ -243,7 +235,6 @@ describe('Host and Origin guards on loopback', () => {
   });
   afterAll(async () => {
     await srv?.close();
-    srv?.hub.close();
   });
 
   it('let a loopback bind be reached by its loopback names on its own port, on every method', async () => {
@@ -293,7 +284,6 @@ describe('Host and Origin guards on loopback', () => {
       expect(await ok({ host, origin: 'http://localhost:5173' })).toBe(403);
     } finally {
       await custom.close();
-      custom.hub.close();
     }
   });
 });

@@ -21,7 +21,10 @@ class Log {
 
   push(data: unknown, opts: { id?: string | null; event?: string } = {}): FakeEvent {
     const id = opts.id === null ? undefined : (opts.id ?? String(this.nextId++));
-    const e: FakeEvent = { data: typeof data === 'string' ? data : JSON.stringify(data), ...(id ? { id } : {}) };
+    const e: FakeEvent = {
+      data: typeof data === 'string' ? data : JSON.stringify(data),
+      ...(id !== undefined ? { id } : {}),
+    };
     if (opts.event) e.event = opts.event;
     this.events.push(e);
     for (const fn of [...this.live]) fn(e);
@@ -39,7 +42,7 @@ export interface FakeSse {
   client: KernelClient;
   log(path: string): Log;
   /** Requests seen: path and Last-Event-ID. */
-  requests: { path: string; lastEventId: string | undefined }[];
+  requests: { path: string; lastEventId: string | undefined; method: string }[];
   /** Open SSE responses. */
   open(): number;
   options: {
@@ -75,7 +78,7 @@ export async function startFakeSse(): Promise<FakeSse> {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const lastEventId = req.headers['last-event-id'] as string | undefined;
-    requests.push({ path: url.pathname + url.search, lastEventId });
+    requests.push({ path: url.pathname + url.search, lastEventId, method: req.method ?? '' });
     const status = options.status?.[url.pathname];
     if (options.fail503 && options.fail503 > 0) {
       options.fail503--;
@@ -103,7 +106,7 @@ export async function startFakeSse(): Promise<FakeSse> {
     const write = (e: FakeEvent) => {
       if (closed) return;
       let frame = '';
-      if (e.id) frame += `id: ${e.id}\n`;
+      if (e.id !== undefined) frame += `id: ${e.id}\n`;
       if (e.event) frame += `event: ${e.event}\n`;
       frame += `data: ${e.data}\n\n`;
       sent++;

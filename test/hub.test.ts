@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KernelError } from '../src/kernel/errors.js';
+import { createLogger } from '../src/log.js';
 import { type HubOptions, type StreamEvent, StreamHub, streamKey } from '../src/resources/hub.js';
 import { type FakeSse, startFakeSse, until } from './hub-fixtures.js';
 
@@ -444,5 +445,303 @@ describe('stream keys', () => {
     expect(streamKey({ path: '/l', query: { b: '2', a: 'x y', c: undefined } })).toBe('/l?a=x%20y&b=2');
     expect(hub.get({ path: '/l', query: { a: '1' } })).toBe(hub.get({ path: '/l', query: { a: 1 } }));
     expect(hub.get({ path: '/l', query: { a: '1' } })).not.toBe(hub.get({ path: '/l' }));
+  });
+});
+
+describe('what a fresh stream says', () => {
+  it('is idle with nothing buffered, dropped, listening or failing, under the key of its request', () => {
+    makeHub();
+    const req = { path: '/fresh-state', query: { a: '1' } };
+    const s = hub.get(req);
+    expect(s.key).toBe(streamKey(req));
+    expect([s.state, s.open, s.size, s.bytes, s.lastSeq, s.firstSeq, s.droppedUpTo]).toEqual([
+      'idle',
+      false,
+      0,
+      0,
+      0,
+      undefined,
+      0,
+    ]);
+    expect([s.waiterCount, s.unused, s.problem, s.error]).toEqual([0, true, undefined, undefined]);
+    expect(hub.closed).toBe(false);
+  });
+});
+
+describe('event ids and types', () => {
+  it('takes numeric ids as seqs, numbers events without one after the newest, and resumes from the last id', async () => {
+    makeHub();
+    const log = sse.log('/ids');
+    log.push({ n: 1 }, { id: '5' });
+    const stream = hub.get({ path: '/ids' });
+    await hub.read({ path: '/ids' }, { maxEvents: 1, maxWaitMs: 5000 });
+    // Live on the open connection (the test server replays only numeric ids).
+    log.push({ n: 2 }, { id: '12' });
+    log.push({ n: 3 }, { id: null });
+    log.push({ n: 4 }, { id: 'a1' });
+    log.push({ n: 5 }, { id: '1a' });
+    log.push({ n: 6 }, { id: '' });
+    await until(() => stream.size === 6, 'six events');
+    const r = await hub.read({ path: '/ids' }, { maxEvents: 10, maxWaitMs: 5000 });
+    expect(seqs(r.events)).toEqual([5, 12, 13, 14, 15, 16]);
+    // Closed and read again: it resumes from the last id given (an empty id is none).
+    hub.subscribe({ path: '/ids' }, () => {})();
+    await until(() => sse.open() === 0, 'the connection to close');
+    await hub.read({ path: '/ids' }, { after: 16, maxEvents: 10, maxWaitMs: 0 });
+    await until(() => sse.requests.filter((q) => q.path === '/ids').length === 2, 'the reconnection');
+    const [first, resume] = sse.requests.filter((q) => q.path === '/ids');
+    expect(first?.method).toBe('GET');
+    expect(resume?.lastEventId).toBe('1a');
+  });
+
+  it('names event types other than message, and keeps null and string data that look like heartbeats', async () => {
+    makeHub();
+    const log = sse.log('/types');
+    log.push({ a: 1 }, { event: 'message' });
+    log.push('null');
+    log.push('sse_heartbeat');
+    log.push({ event: 'sse_heartbeat' });
+    log.push({ b: 2 }, { event: 'custom' });
+    const stream = hub.get({ path: '/types' });
+    await hub.read({ path: '/types' }, { maxEvents: 1, maxWaitMs: 5000 });
+    await until(() => stream.lastSeq === 5, 'the last event');
+    const r = await hub.read({ path: '/types' }, { maxEvents: 10, maxWaitMs: 5000 });
+    expect(r.events).toEqual([
+      { seq: 1, data: { a: 1 } },
+      { seq: 2, data: null },
+      { seq: 3, data: 'sse_heartbeat' },
+      { seq: 5, data: { b: 2 }, type: 'custom' },
+    ]);
+  });
+
+  it('sends the query of the request upstream', async () => {
+    makeHub();
+    sse.log('/q?level=info').push({ q: true });
+    const r = await hub.read({ path: '/q', query: { level: 'info' } }, { maxEvents: 10, maxWaitMs: 5000 });
+    expect(r.events).toEqual([{ seq: 1, data: { q: true } }]);
+  });
+});
+
+describe('cursors on streams already opened', () => {
+  it('a first read at cursor 0 sends no Last-Event-ID; a later cursor never rewinds a stream that connected', async () => {
+    makeHub();
+    const log = sse.log('/rewind');
+    for (let i = 1; i <= 3; i++) log.push({ i });
+    const stream = hub.get({ path: '/rewind' });
+    await hub.read({ path: '/rewind' }, { after: 0, maxEvents: 10, maxWaitMs: 5000 });
+    await until(() => stream.lastSeq === 3, 'three events');
+    expect(sse.requests.filter((q) => q.path === '/rewind')[0]?.lastEventId).toBeUndefined();
+    const leave = hub.subscribe({ path: '/rewind' }, () => {});
+    leave();
+    await until(() => sse.open() === 0, 'the connection to close');
+    const r = await hub.read({ path: '/rewind' }, { after: 1, maxEvents: 10, maxWaitMs: 5000 });
+    expect(seqs(r.events)).toEqual([2, 3]);
+    expect(r.dropped).toBe(false);
+    await until(() => sse.requests.filter((q) => q.path === '/rewind').length === 2, 'the reconnection');
+    expect(sse.requests.filter((q) => q.path === '/rewind')[1]?.lastEventId).toBe('3');
+  });
+
+  it('a failed stream still answers what it buffered, and its error after that', async () => {
+    makeHub();
+    sse.options.cutAfter = 2;
+    const log = sse.log('/gone');
+    log.push({ n: 1 });
+    log.push({ n: 2 });
+    const stream = hub.get({ path: '/gone' });
+    await hub.read({ path: '/gone' }, { maxEvents: 1, maxWaitMs: 5000 });
+    sse.options.status = { '/gone': 404 };
+    await until(() => stream.state === 'failed', 'the stream to fail');
+    const r = await hub.read({ path: '/gone' }, { maxEvents: 10, maxWaitMs: 5000 });
+    expect(seqs(r.events)).toEqual([1, 2]);
+    expect(r.ended).toBe(false);
+    await expect(hub.read({ path: '/gone' }, { after: 2, maxEvents: 10, maxWaitMs: 5000 })).rejects.toThrow(/404/);
+  });
+
+  it('gives up after exactly maxReconnects failed attempts in a row', async () => {
+    makeHub({ maxReconnects: 2 });
+    sse.options.fail503 = 100;
+    await expect(hub.read({ path: '/count' }, { maxEvents: 10, maxWaitMs: 10_000 })).rejects.toThrow(/503/);
+    expect(sse.requests.filter((q) => q.path === '/count')).toHaveLength(3);
+  });
+});
+
+describe('who hears what', () => {
+  it('subscribers hear the end and the failure of a stream, not the hub closing it', async () => {
+    makeHub();
+    const log = sse.log('/told');
+    let told = 0;
+    hub.subscribe({ path: '/told' }, () => told++);
+    await until(() => sse.open() === 1, 'the connection');
+    log.finish();
+    await until(() => hub.peek({ path: '/told' })?.state === 'ended', 'the end');
+    expect(told).toBe(1);
+    sse.options.status = { '/told-fail': 404 };
+    let failTold = 0;
+    hub.subscribe({ path: '/told-fail' }, () => failTold++);
+    await until(() => hub.peek({ path: '/told-fail' })?.state === 'failed', 'the failure');
+    expect(failTold).toBe(1);
+    let closeTold = 0;
+    sse.log('/told-close');
+    hub.subscribe({ path: '/told-close' }, () => closeTold++);
+    await until(() => sse.open() === 1, 'the connection to stay open');
+    hub.close();
+    await until(() => sse.open() === 0, 'the connections to close');
+    expect(closeTold).toBe(0);
+  });
+
+  it('a listener that throws is logged and does not stop the others', async () => {
+    const lines: string[] = [];
+    makeHub({ logger: createLogger('debug', (l) => lines.push(l)) });
+    const log = sse.log('/throws');
+    let heard = 0;
+    hub.subscribe({ path: '/throws' }, () => {
+      throw new Error('listener broke');
+    });
+    hub.subscribe({ path: '/throws' }, () => heard++);
+    await until(() => sse.open() === 1, 'the connection');
+    log.push({ n: 1 });
+    await until(() => heard === 1, 'the second listener');
+    expect(lines.join('')).toContain('kernel-mcp debug: stream listener failed {"error":"Error: listener broke"}');
+  });
+
+  it('a stale unsubscribe does not remove the same listener subscribed again', async () => {
+    makeHub();
+    sse.log('/again');
+    const fn = () => {};
+    const first = hub.subscribe({ path: '/again' }, fn);
+    first();
+    const second = hub.subscribe({ path: '/again' }, fn);
+    first();
+    expect(hub.peek({ path: '/again' })?.unused).toBe(false);
+    await until(() => sse.open() === 1 && hub.openCount() === 1, 'the second connection');
+    second();
+    expect(hub.openCount()).toBe(0);
+  });
+
+  it('a connection closed and reopened at once is not undone by the old one ending', async () => {
+    makeHub();
+    const log = sse.log('/reopen');
+    const before = hub.subscribe({ path: '/reopen' }, () => {});
+    await until(() => sse.open() === 1, 'the first connection');
+    before();
+    const leave = hub.subscribe({ path: '/reopen' }, () => {});
+    await until(() => sse.requests.filter((q) => q.path === '/reopen').length === 2 && sse.open() === 1, 'reopened');
+    log.push({ n: 1 });
+    await until(() => hub.peek({ path: '/reopen' })?.lastSeq === 1, 'an event on the new connection');
+    expect(hub.peek({ path: '/reopen' })?.state).toBe('running');
+    expect(hub.openCount()).toBe(1);
+    leave();
+  });
+
+  it('a closed hub opens nothing, even for a stream it handed out before', async () => {
+    makeHub();
+    sse.log('/after-close');
+    const s = hub.get({ path: '/after-close' });
+    hub.close();
+    expect(hub.closed).toBe(true);
+    s.subscribe(() => {});
+    s.ensureOpen();
+    expect(s.state).toBe('idle');
+    expect(sse.requests.filter((q) => q.path === '/after-close')).toHaveLength(0);
+  });
+});
+
+describe('the debug log of a stream', () => {
+  it('says when it resumes (with the attempt and the id), ends and fails', async () => {
+    const lines: string[] = [];
+    makeHub({ logger: createLogger('debug', (l) => lines.push(l)) });
+    sse.options.cutAfter = 1;
+    const log = sse.log('/logged');
+    log.push({ n: 1 });
+    const stream = hub.get({ path: '/logged' });
+    await hub.read({ path: '/logged' }, { maxEvents: 1, maxWaitMs: 5000 });
+    await until(() => lines.some((l) => l.includes('stream dropped; resuming')), 'the resume line');
+    const resume = lines.find((l) => l.includes('stream dropped; resuming'))!;
+    expect(resume).toMatch(
+      /^kernel-mcp debug: stream dropped; resuming \{"path":"\/logged","lastEventId":"1","attempt":1,"delayMs":\d+,"error":".+"\}/,
+    );
+    sse.options.cutAfter = 0;
+    log.finish();
+    await until(() => stream.state === 'ended', 'the end');
+    expect(lines.join('')).toContain('kernel-mcp debug: stream ended {"path":"/logged","lastSeq":1}');
+    sse.options.status = { '/logged-404': 404 };
+    await hub.read({ path: '/logged-404' }, { maxEvents: 1, maxWaitMs: 5000 }).catch(() => {});
+    expect(lines.find((l) => l.includes('stream failed'))).toMatch(
+      /^kernel-mcp debug: stream failed \{"path":"\/logged-404","error":"Kernel API 404 not_found/,
+    );
+    expect(lines.filter((l) => l.includes('stream failed'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('stream ended'))).toHaveLength(1);
+  });
+});
+
+describe('buffer and idle edges', () => {
+  it('keeps events that fill the byte bound exactly', async () => {
+    const data = JSON.stringify({ pad: 'x'.repeat(100) });
+    const each = Buffer.byteLength(data) + 64;
+    makeHub({ bufferBytes: each * 3 });
+    const log = sse.log('/exact');
+    for (let i = 0; i < 3; i++) log.push(data);
+    const stream = hub.get({ path: '/exact' });
+    await hub.read({ path: '/exact' }, { maxEvents: 1, maxWaitMs: 5000 });
+    await until(() => stream.lastSeq === 3, 'three events');
+    expect([stream.size, stream.bytes]).toEqual([3, each * 3]);
+    log.push(data);
+    await until(() => stream.lastSeq === 4, 'the fourth');
+    expect([stream.size, stream.firstSeq, stream.droppedUpTo]).toEqual([3, 2, 1]);
+  });
+
+  it('forgets a stream unused for exactly idleMs', async () => {
+    makeHub({ idleMs: 1000 });
+    const s = hub.get({ path: '/exactly-idle' });
+    hub.sweep(s.lastUsed + 999);
+    expect(hub.size).toBe(1);
+    hub.sweep(s.lastUsed + 1000);
+    expect(hub.size).toBe(0);
+  });
+
+  it('reports the time waited so far, within the wait', async () => {
+    makeHub();
+    sse.log('/progress');
+    const waits: number[] = [];
+    const controller = new AbortController();
+    const pending = hub.read(
+      { path: '/progress' },
+      { maxEvents: 1, maxWaitMs: 600_000, signal: controller.signal, onWait: (ms) => waits.push(ms) },
+    );
+    await until(() => waits.length >= 1, 'a progress report');
+    controller.abort();
+    await pending;
+    expect(waits[0]).toBeGreaterThan(0);
+    expect(waits[0]).toBeLessThan(600_000);
+  });
+
+  it('keys ignore null and undefined query values and sort the rest', () => {
+    expect(streamKey({ path: '/k', query: { c: '3', b: null, a: '1', d: undefined, e: 0 } })).toBe('/k?a=1&c=3&e=0');
+    expect(streamKey({ path: '/k', query: { z: 1, y: 2, x: 3 } })).toBe('/k?x=3&y=2&z=1');
+  });
+});
+
+describe('long-lived streams', () => {
+  it('keep exactly the newest events after more than a thousand have left the buffer', async () => {
+    makeHub({ bufferEvents: 10 });
+    const log = sse.log('/long');
+    for (let i = 1; i <= 2100; i++) log.push({ i });
+    const stream = hub.get({ path: '/long' });
+    await hub.read({ path: '/long' }, { maxEvents: 1, maxWaitMs: 5000 });
+    await until(() => stream.lastSeq === 2100, 'all events');
+    const r = await hub.read({ path: '/long' }, { after: 2000, maxEvents: 100, maxWaitMs: 5000 });
+    expect(seqs(r.events)).toEqual(range(2091, 2100));
+    expect([stream.size, stream.firstSeq, stream.droppedUpTo]).toEqual([10, 2091, 2090]);
+  });
+
+  it('give up on an upstream that sends only heartbeats before each drop (no progress)', async () => {
+    makeHub({ maxReconnects: 2 });
+    sse.options.cutAfter = 1;
+    sse.options.ignoreLastEventId = true;
+    sse.log('/beats').push({ event: 'sse_heartbeat' });
+    const stream = hub.get({ path: '/beats' });
+    await hub.read({ path: '/beats' }, { maxEvents: 1, maxWaitMs: 0 });
+    await until(() => stream.state === 'failed', 'the hub to give up');
+    expect(stream.size).toBe(0);
   });
 });

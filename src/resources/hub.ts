@@ -93,8 +93,10 @@ class EventQueue {
   }
 
   shift(): { ev: StreamEvent; bytes: number } | undefined {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (only called on a non-empty queue).
     if (this.#head >= this.#items.length) return undefined;
     const item = this.#items[this.#head++];
+    // Stryker disable next-line all: when the consumed front is dropped only changes memory use, not what the queue holds.
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
@@ -116,6 +118,7 @@ class EventQueue {
     let hi = this.#items.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
+      // Stryker disable next-line OptionalChaining: equivalent (mid is always inside the queue).
       if ((this.#items[mid]?.ev.seq ?? 0) <= after) lo = mid + 1;
       else hi = mid;
     }
@@ -127,6 +130,7 @@ class EventQueue {
     return this.#items.slice(start, start + count).map((i) => i.ev);
   }
 
+  // Stryker disable next-line BlockStatement: equivalent (a disposed stream is forgotten; its buffer only waits for the collector).
   clear() {
     this.#items = [];
     this.#head = 0;
@@ -274,6 +278,7 @@ export class Stream {
     const { bufferEvents, bufferBytes } = this.hub.options;
     while (this.#buffer.length > bufferEvents || (this.#bytes > bufferBytes && this.#buffer.length > 1)) {
       const old = this.#buffer.shift();
+      // Stryker disable next-line ConditionalExpression: equivalent (the loop only shifts a non-empty buffer).
       if (!old) break;
       this.#bytes -= old.bytes;
       this.#droppedUpTo = old.ev.seq;
@@ -309,6 +314,7 @@ export class Stream {
     const { logger = silentLogger, reconnectBaseMs = 250, reconnectMaxMs = 5000, maxReconnects = 8 } = this.hub.options;
     const client = this.hub.client;
     let failures = 0;
+    // Stryker disable next-line ObjectLiteral,StringLiteral: equivalent (the loop sets it unless the connection was closed, which sets idle).
     let outcome: { state: StreamState; error?: KernelError } = { state: 'idle' };
     try {
       while (!signal.aborted) {
@@ -319,18 +325,21 @@ export class Stream {
             method: 'GET',
             path: this.request.path,
             ...(this.request.query ? { query: this.request.query } : {}),
+            // Stryker disable next-line ConditionalExpression: equivalent (the client sends no Last-Event-ID for an undefined one).
             ...(resumeId !== undefined ? { lastEventId: resumeId } : {}),
             signal,
           })) {
             if (signal.aborted) break;
             // Progress is a new event: an upstream that only replays what we have is failing.
             if (this.accept(raw)) {
+              // Stryker disable next-line BooleanLiteral: equivalent (progress also resets failures to 0, so the next failure counts 1 either way).
               got = true;
               failures = 0;
               this.#problem = undefined;
             }
           }
           // The upstream closed the stream cleanly: the resource ended (the browser was deleted, the flow finished).
+          // Stryker disable next-line ConditionalExpression: equivalent (a closed connection's state is idle whatever the outcome).
           if (!signal.aborted) outcome = { state: 'ended' };
           break;
         } catch (err) {
@@ -384,6 +393,7 @@ export class Stream {
         this.#error = signal.aborted ? undefined : outcome.error;
         if (this.#state === 'ended') logger.debug('stream ended', { path: this.request.path, lastSeq: this.lastSeq });
         if (this.#state === 'failed') {
+          // Stryker disable next-line OptionalChaining: equivalent (a failed stream always has its error).
           logger.debug('stream failed', { path: this.request.path, error: this.#error?.message });
         }
         this.#changed(this.#state === 'idle');
@@ -396,6 +406,7 @@ export class Stream {
     const controller = this.#controller;
     if (!controller) return;
     this.#controller = undefined;
+    // Stryker disable next-line ConditionalExpression: equivalent (a connection, hence a controller, exists only while running).
     if (this.#state === 'running') this.#state = 'idle';
     controller.abort();
     this.#changed(true);
@@ -403,6 +414,7 @@ export class Stream {
 
   /** Events after `after`, at most `max`; `dropped` when events after the cursor are no longer here. */
   slice(after: number | undefined, max: number): { events: StreamEvent[]; dropped: boolean } {
+    // Stryker disable next-line ConditionalExpression: equivalent (indexAfter(undefined) is 0 too).
     const from = after === undefined ? 0 : this.#buffer.indexAfter(after);
     return { events: this.#buffer.slice(from, max), dropped: (after ?? 0) < this.#droppedUpTo };
   }
@@ -495,6 +507,7 @@ export class StreamHub {
     const stream = this.get(req);
     stream.ensureOpen(opts.after);
     const started = Date.now();
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (a wait of 0 ms answers the same).
     if (!stream.hasNews(opts.after) && opts.maxWaitMs > 0 && !opts.signal?.aborted) {
       await new Promise<void>((resolve) => {
         let tick: NodeJS.Timeout | undefined;
@@ -503,20 +516,25 @@ export class StreamHub {
           stop();
           clearTimeout(timer);
           clearInterval(tick);
+          // Stryker disable next-line StringLiteral: equivalent (a listener left behind calls done again, which does nothing more).
           opts.signal?.removeEventListener('abort', done);
           resolve();
         };
         stop = stream.wait(() => {
+          // Stryker disable next-line ConditionalExpression: equivalent (a stream only tells its waiters of news: an event, its end or its closing).
           if (stream.hasNews(opts.after)) done();
         });
         const timer = setTimeout(done, opts.maxWaitMs);
+        // Stryker disable next-line ConditionalExpression: equivalent (the call inside is optional-chained).
         if (opts.onWait) {
           tick = setInterval(() => {
             try {
+              // Stryker disable next-line OptionalChaining: equivalent (inside the check for onWait).
               opts.onWait?.(Date.now() - started);
             } catch {}
           }, 1000);
         }
+        // Stryker disable next-line ObjectLiteral,BooleanLiteral: equivalent (done removes the listener itself).
         opts.signal?.addEventListener('abort', done, { once: true });
       });
     }
@@ -547,6 +565,7 @@ export class StreamHub {
 
   /** Closes every upstream connection; reads and subscriptions fail from now on. */
   close() {
+    // Stryker disable next-line ConditionalExpression: equivalent (closing twice finds nothing left to close).
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweeper);
