@@ -3,11 +3,9 @@
  * survive): words and plurals, stems and how far they reach, field weights and synonyms, the order of equal hits,
  * what each meta-tool answers at its edges, the code-mode variant, and the call tool's argument repairs.
  */
-import type { CallToolResult } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { makeConfig } from '../src/config.js';
-import { defineTool, type ToolAnnotations, type ToolContext, type ToolDefinition } from '../src/tools/define.js';
+import { defineTool, type ToolAnnotations, type ToolDefinition } from '../src/tools/define.js';
 import {
   CALL_TOOL,
   type CodeView,
@@ -18,6 +16,7 @@ import {
   searchOperations,
   words,
 } from '../src/tools/dynamic.js';
+import { byName, runOffline, textOf } from './helpers/offline-tools.js';
 
 const WRITES: ToolAnnotations = {
   readOnlyHint: false,
@@ -68,21 +67,8 @@ function op(
   });
 }
 
-function context(): ToolContext {
-  return {
-    client: undefined as unknown as ToolContext['client'],
-    hub: undefined as unknown as ToolContext['hub'],
-    config: makeConfig(),
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    localFiles: false,
-    signal: new AbortController().signal,
-    progress: async () => {},
-  };
-}
-
-const tool = (tools: ToolDefinition[], name: string) => tools.find((t) => t.name === name)!;
-const run = (t: ToolDefinition, args: Record<string, unknown>) => t.handler(args, context());
-const textOf = (r: CallToolResult) => (r.content[0] as { text: string }).text;
+const tool = byName;
+const run = runOffline;
 const names = (ops: ToolDefinition[], query: string) => searchOperations(ops, query).map((h) => h.def.name);
 const scoreOf = (ops: ToolDefinition[], query: string, name: string) =>
   searchOperations(ops, query).find((h) => h.def.name === name)?.score;

@@ -5,41 +5,12 @@
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { makeConfig } from '../src/config.js';
-import {
-  compile,
-  defineTool,
-  publishedAnnotations,
-  type ToolContext,
-  type ToolDefinition,
-} from '../src/tools/define.js';
+import { compile, defineTool, publishedAnnotations } from '../src/tools/define.js';
 import { CALL_TOOL, DESCRIBE_TOOL, dynamicTools, SEARCH_TOOL, searchOperations, words } from '../src/tools/dynamic.js';
 import { operationTools } from '../src/tools/operations.js';
+import { byName, runOffline, textOf } from './helpers/offline-tools.js';
 
-/** A context for handlers that must not reach the API: any use of the client fails the test. */
-function fakeContext(): ToolContext {
-  const forbidden = new Proxy(
-    {},
-    {
-      get: (_t, prop) => {
-        throw new Error(`the client was used (${String(prop)})`);
-      },
-    },
-  );
-  return {
-    client: forbidden as ToolContext['client'],
-    hub: forbidden as ToolContext['hub'],
-    config: makeConfig(),
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-    localFiles: false,
-    signal: new AbortController().signal,
-    progress: async () => {},
-  };
-}
-
-const byName = (tools: ToolDefinition[], name: string) => tools.find((t) => t.name === name)!;
-const run = (tool: ToolDefinition, args: Record<string, unknown>) => tool.handler(args, fakeContext());
-const textOf = (r: CallToolResult) => (r.content[0] as { text: string }).text;
+const run = runOffline;
 
 describe('searchOperations', () => {
   const ops = operationTools.filter((t) => !t.deprecated);

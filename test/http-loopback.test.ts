@@ -49,6 +49,18 @@ async function serve(overrides: Partial<Config>): Promise<HttpServerHandle> {
   });
 }
 
+/** A server for the tests of a describe: `f.srv` inside them. */
+function useServer(overrides: Partial<Config>): { srv: HttpServerHandle } {
+  const f = {} as { srv: HttpServerHandle };
+  beforeAll(async () => {
+    f.srv = await serve(overrides);
+  });
+  afterAll(async () => {
+    await f.srv?.close();
+  });
+  return f;
+}
+
 const INIT = JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
@@ -74,16 +86,10 @@ async function initialize(url: string, authorization?: string) {
 const refusal = (text: string) => (JSON.parse(text) as { error: { message: string } }).error.message;
 
 describe('token mode on loopback', () => {
-  let srv: Awaited<ReturnType<typeof serve>>;
-  beforeAll(async () => {
-    srv = await serve({ httpToken: TOKEN });
-  });
-  afterAll(async () => {
-    await srv?.close();
-  });
+  const f = useServer({ httpToken: TOKEN });
 
   it('tells a client without a token what to send, in the body and the challenge', async () => {
-    const r = await initialize(srv.url);
+    const r = await initialize(f.srv.url);
     expect(r.status).toBe(401);
     expect(refusal(r.text)).toBe('Unauthorized: send `Authorization: Bearer <KERNEL_MCP_HTTP_TOKEN>`');
     expect(r.challenge).toBe(
@@ -100,7 +106,7 @@ describe('token mode on loopback', () => {
       'Bearer wrong-token-0123456789',
       `Basic ${TOKEN}`,
     ]) {
-      const r = await initialize(srv.url, auth);
+      const r = await initialize(f.srv.url, auth);
       expect(r.status, auth).toBe(401);
       if (auth.startsWith('Basic')) continue;
       expect(refusal(r.text)).toBe('Unauthorized: the bearer token is not valid');
@@ -115,25 +121,19 @@ describe('token mode on loopback', () => {
 
   it('takes the scheme in any case and any run of blanks before the token, nothing before or after it', async () => {
     for (const auth of [`Bearer ${TOKEN}`, `bearer ${TOKEN}`, `BEARER \t ${TOKEN}`, `Bearer   ${TOKEN}`]) {
-      expect((await initialize(srv.url, auth)).status, JSON.stringify(auth)).toBe(200);
+      expect((await initialize(f.srv.url, auth)).status, JSON.stringify(auth)).toBe(200);
     }
     for (const auth of [`xBearer ${TOKEN}`, `Bearer ${TOKEN} extra`, `Bearer${TOKEN}`, `Token Bearer ${TOKEN}`]) {
-      expect((await initialize(srv.url, auth)).status, JSON.stringify(auth)).toBe(401);
+      expect((await initialize(f.srv.url, auth)).status, JSON.stringify(auth)).toBe(401);
     }
   });
 });
 
 describe('passthrough mode on loopback', () => {
-  let srv: Awaited<ReturnType<typeof serve>>;
-  beforeAll(async () => {
-    srv = await serve({ auth: 'passthrough' });
-  });
-  afterAll(async () => {
-    await srv?.close();
-  });
+  const f = useServer({ auth: 'passthrough' });
 
   it('tells a client without a key to send its Kernel API key', async () => {
-    const r = await initialize(srv.url);
+    const r = await initialize(f.srv.url);
     expect(r.status).toBe(401);
     expect(refusal(r.text)).toBe('Unauthorized: send your Kernel API key as `Authorization: Bearer <key>`');
     expect(r.challenge).toBe(
@@ -143,12 +143,12 @@ describe('passthrough mode on loopback', () => {
 
   it('refuses what cannot be a key unread, and serves a key the API accepts', async () => {
     for (const bad of ['short', 'has"quote0123', 'x'.repeat(4097)]) {
-      const r = await initialize(srv.url, `Bearer ${bad}`);
+      const r = await initialize(f.srv.url, `Bearer ${bad}`);
       expect(r.status, bad.slice(0, 10)).toBe(401);
       expect(refusal(r.text)).toBe('Unauthorized: the bearer token is not valid');
       expect(r.challenge).toBe(bearerChallenge('The bearer token is not a Kernel API key', 'invalid_token'));
     }
-    expect((await initialize(srv.url, `Bearer ${CLIENT_KEY}`)).status).toBe(200);
+    expect((await initialize(f.srv.url, `Bearer ${CLIENT_KEY}`)).status).toBe(200);
     expect(sim.requests.some((r) => r.headers.authorization === `Bearer ${CLIENT_KEY}`)).toBe(true);
   });
 });
@@ -227,24 +227,17 @@ function raw(url: string, method: string, headers: Record<string, string>): Prom
 }
 
 describe('Host and Origin guards on loopback', () => {
-  let srv: Awaited<ReturnType<typeof serve>>;
-  let port = '';
-  beforeAll(async () => {
-    srv = await serve({});
-    port = new URL(srv.url).port;
-  });
-  afterAll(async () => {
-    await srv?.close();
-  });
+  const f = useServer({});
+  const port = () => new URL(f.srv.url).port;
 
   it('let a loopback bind be reached by its loopback names on its own port, on every method', async () => {
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LocalHost:${port}`]) {
-      const r = await raw(srv.url, 'POST', { host });
+    for (const host of [`localhost:${port()}`, `127.0.0.1:${port()}`, `[::1]:${port()}`, `LocalHost:${port()}`]) {
+      const r = await raw(f.srv.url, 'POST', { host });
       expect(r.status, host).toBe(200);
     }
     for (const method of ['POST', 'GET', 'DELETE']) {
-      for (const host of ['evil.example', `evil.example:${port}`, `localhost:${Number(port) + 1}`, 'localhost']) {
-        const r = await raw(srv.url, method, { host });
+      for (const host of ['evil.example', `evil.example:${port()}`, `localhost:${Number(port()) + 1}`, 'localhost']) {
+        const r = await raw(f.srv.url, method, { host });
         expect(r.status, `${method} ${host}`).toBe(403);
         expect(refusal(r.text)).toBe('Forbidden: Host header is not allowed');
       }
@@ -252,13 +245,13 @@ describe('Host and Origin guards on loopback', () => {
   });
 
   it('let loopback origins in on any port, and refuse others and the opaque null, on every method', async () => {
-    const host = `127.0.0.1:${port}`;
+    const host = `127.0.0.1:${port()}`;
     for (const origin of ['http://localhost:5173', 'http://127.0.0.1:1', 'https://[::1]:8443']) {
-      expect((await raw(srv.url, 'POST', { host, origin })).status, origin).toBe(200);
+      expect((await raw(f.srv.url, 'POST', { host, origin })).status, origin).toBe(200);
     }
     for (const method of ['POST', 'GET', 'DELETE']) {
       for (const origin of ['https://evil.example', 'http://localhost.evil.example', 'null', 'not a url']) {
-        const r = await raw(srv.url, method, { host, origin });
+        const r = await raw(f.srv.url, method, { host, origin });
         expect(r.status, `${method} ${origin}`).toBe(403);
         expect(refusal(r.text)).toBe('Forbidden: Origin is not allowed');
       }
