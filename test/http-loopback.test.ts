@@ -177,7 +177,53 @@ describe('the Authenticator on header spellings HTTP trims', () => {
   });
 });
 
+describe('the challenge', () => {
+  it('quotes the description safely and names the error only when given', () => {
+    expect(bearerChallenge('say "hi" \\ to é\tme')).toBe(
+      'Bearer realm="kernel-mcp", error_description="say hi  to   me"',
+    );
+    expect(bearerChallenge('bad', 'invalid_token')).toBe(
+      'Bearer realm="kernel-mcp", error="invalid_token", error_description="bad"',
+    );
+  });
+});
+
 describe('configurations refused at start', () => {
+  const SECRET = 's'.repeat(40);
+
+  it('oauth needs a secret or an issuer, https off loopback (or TLS ended in front), and no built-in simulator', () => {
+    expect(() => resolveAuthMode(makeConfig({ auth: 'oauth' }))).toThrow(
+      '--auth oauth needs KERNEL_MCP_OAUTH_SECRET (at least 32 characters, e.g. `openssl rand -hex 32`) for the ' +
+        'built-in authorization server, or --oauth-issuer URL for an external one.',
+    );
+    expect(resolveAuthMode(makeConfig({ auth: 'oauth', oauthSecret: SECRET }))).toBe('oauth');
+    expect(resolveAuthMode(makeConfig({ auth: 'oauth', oauthIssuer: 'https://issuer.example' }))).toBe('oauth');
+    expect(() =>
+      resolveAuthMode(makeConfig({ auth: 'oauth', oauthSecret: SECRET, host: '0.0.0.0', port: 3333 })),
+    ).toThrow(
+      '--auth oauth needs https: http://0.0.0.0:3333 is not. Set --public-url https://... (the URL clients use), ' +
+        'and --tls-terminated when a proxy in front of this server serves https.',
+    );
+    expect(() =>
+      resolveAuthMode(makeConfig({ auth: 'oauth', oauthSecret: SECRET, publicUrl: 'http://mcp.example.com' })),
+    ).toThrow(/needs https: http:\/\/mcp\.example\.com is not/);
+    for (const ok of [
+      { publicUrl: 'https://mcp.example.com' },
+      { publicUrl: 'http://mcp.example.com', tlsTerminated: true },
+      { host: '0.0.0.0', publicUrl: 'http://localhost:3333' },
+    ]) {
+      expect(resolveAuthMode(makeConfig({ auth: 'oauth', oauthSecret: SECRET, ...ok })), JSON.stringify(ok)).toBe(
+        'oauth',
+      );
+    }
+    expect(() => resolveAuthMode(makeConfig({ auth: 'oauth', oauthSecret: SECRET, simulate: true }))).toThrow(
+      /^--auth oauth signs each person in with their own Kernel API key, which the built-in simulator of --simulate does not accept\./,
+    );
+    expect(resolveAuthMode(makeConfig({ auth: 'oauth', oauthIssuer: 'https://issuer.example', simulate: true }))).toBe(
+      'oauth',
+    );
+  });
+
   it('no auth off loopback names the three ways out', () => {
     expect(() => resolveAuthMode(makeConfig({ host: '0.0.0.0' }))).toThrow(
       'refusing to serve HTTP on 0.0.0.0 without authentication: anyone who can reach it could use your Kernel ' +
