@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { makeConfig } from '../src/config.js';
 import { Authenticator, resolveAuthMode, sha256 } from '../src/http/auth.js';
 import { banner } from '../src/http/banner.js';
-import { BoundedEventStore } from '../src/http/event-store.js';
+import { BoundedEventStore, ReplayBudget } from '../src/http/event-store.js';
 import { HostAllowList, isLoopbackHost, OriginAllowList } from '../src/http/guards.js';
 import { startHttpServer } from '../src/http/lifecycle.js';
 import { TenantRegistry } from '../src/http/tenants.js';
@@ -167,6 +167,83 @@ describe('BoundedEventStore', () => {
     for (let i = 0; i < 100; i++) await small.storeEvent('s', msg(i));
     expect(small.bytes).toBeLessThanOrEqual(500);
     expect(small.size).toBeGreaterThan(0);
+  });
+});
+
+describe('ReplayBudget (every session store together)', () => {
+  const msg = (n: number): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/message', params: { n } });
+  const numbers = async (store: BoundedEventStore) => {
+    const got: number[] = [];
+    await store.replayEventsAfter('0.s', {
+      send: async (_id, m) => {
+        got.push((m as unknown as { params: { n: number } }).params.n);
+      },
+    });
+    return got;
+  };
+
+  it('holds the sum of all stores under the budget, the oldest event of any store leaving first', async () => {
+    const budget = new ReplayBudget(2000);
+    const a = new BoundedEventStore({ maxEvents: 1000, maxBytes: 1 << 20, budget });
+    const b = new BoundedEventStore({ maxEvents: 1000, maxBytes: 1 << 20, budget });
+    for (let i = 1; i <= 20; i++) await a.storeEvent('s', msg(i));
+    const full = a.bytes;
+    expect(full).toBeLessThanOrEqual(2000);
+    expect(budget.bytes).toBe(full);
+    expect(budget.events).toBe(a.size);
+    for (let i = 101; i <= 120; i++) await b.storeEvent('s', msg(i));
+    expect(a.bytes + b.bytes).toBe(budget.bytes);
+    expect(budget.bytes).toBeLessThanOrEqual(2000);
+    expect(budget.events).toBe(a.size + b.size);
+    // b's newer events pushed out a's older ones: a keeps a tail of its newest, b all of its own that fit.
+    const [fromA, fromB] = [await numbers(a), await numbers(b)];
+    expect(fromB).toEqual(Array.from({ length: 20 }, (_, i) => 101 + i));
+    expect(fromA.length).toBeGreaterThan(0);
+    expect(fromA.length).toBeLessThan(20);
+    expect(fromA).toEqual(Array.from({ length: fromA.length }, (_, i) => 21 - fromA.length + i));
+  });
+
+  it('gets every byte back when a session ends, and keeps nothing for an ended one', async () => {
+    const budget = new ReplayBudget(1 << 20);
+    const a = new BoundedEventStore({ maxEvents: 1000, maxBytes: 1 << 20, budget });
+    const b = new BoundedEventStore({ maxEvents: 1000, maxBytes: 1 << 20, budget });
+    for (let i = 0; i < 50; i++) {
+      await a.storeEvent('s', msg(i));
+      await b.storeEvent('s', msg(i));
+    }
+    a.dispose();
+    expect(budget.bytes).toBe(b.bytes);
+    expect(budget.events).toBe(50);
+    await a.storeEvent('s', msg(99));
+    expect(a.size).toBe(0);
+    expect(await numbers(a)).toEqual([]);
+    b.dispose();
+    b.dispose();
+    expect(budget.bytes).toBe(0);
+    expect(budget.events).toBe(0);
+  });
+
+  it('keeps its queue proportional to what is kept, however many events a bounded store sees', async () => {
+    const budget = new ReplayBudget(1 << 30);
+    const small = new BoundedEventStore({ maxEvents: 3, maxBytes: 1 << 20, budget });
+    for (let i = 0; i < 20_000; i++) await small.storeEvent('s', msg(i));
+    expect(budget.events).toBe(3);
+    expect(budget.queued).toBeLessThanOrEqual(2 * budget.events + 1025);
+    expect(await numbers(small)).toEqual([19_997, 19_998, 19_999]);
+  });
+
+  it('keeps the newest event even when it alone is over the budget', async () => {
+    const budget = new ReplayBudget(100);
+    const store = new BoundedEventStore({ maxEvents: 10, maxBytes: 1 << 20, budget });
+    const big: JSONRPCMessage = {
+      jsonrpc: '2.0',
+      method: 'notifications/message',
+      params: { n: 7, pad: 'x'.repeat(500) },
+    };
+    await store.storeEvent('s', msg(1));
+    await store.storeEvent('s', big);
+    expect(await numbers(store)).toEqual([7]);
+    expect(budget.events).toBe(1);
   });
 });
 

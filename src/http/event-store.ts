@@ -22,12 +22,70 @@ interface Stored {
 export interface BoundedEventStoreOptions {
   maxEvents: number;
   maxBytes: number;
+  /** The byte budget this store shares with every other session's store in the process. */
+  budget?: ReplayBudget;
+}
+
+/**
+ * One byte budget the sessions' stores share: each store is bounded on its own, but a thousand sessions at their
+ * bound would hold gigabytes. Past the budget the oldest event of any session leaves first (it is also the oldest of
+ * its own store, since both orders are the order of arrival). Entries of events a store already dropped are skipped,
+ * and the queue is compacted once they outnumber the live ones, so it stays proportional to what is kept.
+ */
+export class ReplayBudget {
+  readonly #queue: { store: BoundedEventStore; seq: number }[] = [];
+  #head = 0;
+  #bytes = 0;
+  #live = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Bytes kept by every store together. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Events kept by every store together. */
+  get events(): number {
+    return this.#live;
+  }
+
+  /** The queue's length, stale entries included (proportional to `events`). */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  added(store: BoundedEventStore, seq: number, bytes: number) {
+    this.#bytes += bytes;
+    this.#live++;
+    this.#queue.push({ store, seq });
+    // The event just added stays, whatever its size (as in a store of its own).
+    while (this.#bytes > this.maxBytes && this.#head < this.#queue.length - 1) {
+      const { store: owner, seq: oldest } = this.#queue[this.#head++]!;
+      owner.evict(oldest);
+    }
+    const queued = this.#queue.length - this.#head;
+    if (queued > 2 * this.#live + 1024 || (this.#head > 1024 && this.#head * 2 > this.#queue.length)) this.#compact();
+  }
+
+  removed(bytes: number, events: number) {
+    this.#bytes -= bytes;
+    this.#live -= events;
+  }
+
+  #compact() {
+    const kept = this.#queue.slice(this.#head).filter((e) => e.store.holds(e.seq));
+    this.#queue.length = 0;
+    this.#queue.push(...kept);
+    this.#head = 0;
+  }
 }
 
 export class BoundedEventStore implements EventStore {
   readonly #events: Stored[] = [];
   #bytes = 0;
   #seq = 0;
+  #disposed = false;
 
   constructor(readonly options: BoundedEventStoreOptions) {}
 
@@ -42,6 +100,7 @@ export class BoundedEventStore implements EventStore {
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     const seq = ++this.#seq;
     const text = JSON.stringify(message);
+    if (this.#disposed) return `${seq}.${streamId}`;
     const bytes = text.length + streamId.length + 16;
     this.#events.push({ seq, streamId, text, bytes });
     this.#bytes += bytes;
@@ -49,10 +108,35 @@ export class BoundedEventStore implements EventStore {
       this.#events.length > this.options.maxEvents ||
       (this.#bytes > this.options.maxBytes && this.#events.length > 1)
     ) {
-      const old = this.#events.shift()!;
-      this.#bytes -= old.bytes;
+      this.#dropOldest();
     }
+    this.options.budget?.added(this, seq, bytes);
     return `${seq}.${streamId}`;
+  }
+
+  /** Whether the event numbered `seq` is still kept. */
+  holds(seq: number): boolean {
+    return !this.#disposed && this.#events.length > 0 && seq >= this.#events[0]!.seq && seq <= this.#seq;
+  }
+
+  /** Drops the event numbered `seq` if it is the oldest kept (the shared budget's call). */
+  evict(seq: number) {
+    if (this.#events[0]?.seq === seq) this.#dropOldest();
+  }
+
+  /** The session ended: everything kept is let go, and its bytes return to the shared budget. */
+  dispose() {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.options.budget?.removed(this.#bytes, this.#events.length);
+    this.#events.length = 0;
+    this.#bytes = 0;
+  }
+
+  #dropOldest() {
+    const old = this.#events.shift()!;
+    this.#bytes -= old.bytes;
+    this.options.budget?.removed(old.bytes, 1);
   }
 
   async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {

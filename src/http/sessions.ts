@@ -16,7 +16,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { InstancePort } from '../resources/notifications.js';
 import { createServer } from '../server.js';
-import { BoundedEventStore, SharedEventStore } from './event-store.js';
+import { BoundedEventStore, ReplayBudget, SharedEventStore } from './event-store.js';
 import { jsonRpcError } from './respond.js';
 import type { SessionRecord, SharedState } from './shared.js';
 import type { Tenant } from './tenants.js';
@@ -24,6 +24,8 @@ import type { Tenant } from './tenants.js';
 /** Per-session resumption buffer: enough for a burst of notifications and a few large results. */
 export const SESSION_EVENTS = 1000;
 export const SESSION_EVENT_BYTES = 8 * 1024 * 1024;
+/** What every session's resumption buffer holds together: past it the oldest event of any session leaves first. */
+export const SESSION_EVENT_BUDGET_BYTES = 64 * 1024 * 1024;
 /**
  * With --redis-url, each instance serving a session produces its GET-stream notifications; the same message stored
  * again within this window is the same event (see shared.ts).
@@ -41,6 +43,8 @@ interface Session {
   port: InstancePort;
   /** Leaves the tenant's list-change announcements. */
   leave: () => void;
+  /** The session's resumption buffer (in this instance). */
+  events: BoundedEventStore;
   /** Requests in flight, the GET stream included. */
   active: number;
   lastUsed: number;
@@ -89,6 +93,8 @@ export class LegacySessions {
   readonly #adopting = new Map<string, Promise<Session | undefined>>();
   /** Exchanges of sessions not held here yet, counted once adopted. */
   readonly #waiting = new Map<string, Set<ServerResponse>>();
+  /** The bytes every session's resumption buffer holds together. */
+  readonly replayBudget = new ReplayBudget(SESSION_EVENT_BUDGET_BYTES);
   #closed = false;
 
   constructor({ config, logger, shared }: LegacySessionsOptions) {
@@ -214,7 +220,11 @@ export class LegacySessions {
    */
   #create(tenant: Tenant, sessionId: () => string, initialize?: unknown): Session {
     const shared = this.#shared;
-    const local = new BoundedEventStore({ maxEvents: SESSION_EVENTS, maxBytes: SESSION_EVENT_BYTES });
+    const local = new BoundedEventStore({
+      maxEvents: SESSION_EVENTS,
+      maxBytes: SESSION_EVENT_BYTES,
+      budget: this.replayBudget,
+    });
     // With --redis-url the GET stream's events are in Redis: resumable on any instance.
     const bounds = { maxEvents: SESSION_EVENTS, windowMs: SHARED_EVENT_WINDOW_MS, ttlMs: this.#config.sessionIdleMs };
     const transport = new WebStandardStreamableHTTPServerTransport({
@@ -253,6 +263,7 @@ export class LegacySessions {
       server,
       port: own,
       leave,
+      events: local,
       active: 0,
       lastUsed: Date.now(),
       closed: false,
@@ -360,6 +371,7 @@ export class LegacySessions {
     s.synced.clear();
     s.leave();
     s.port.close();
+    s.events.dispose();
     if (s.id && this.#sessions.get(s.id) === s) {
       this.#sessions.delete(s.id);
       s.tenant.sessions--;
