@@ -142,6 +142,15 @@ function header(headers: KernelResponse['headers'], name: string): string | unde
 
 type Body = Dispatcher.ResponseData['body'];
 
+/**
+ * Closes an answer's connection without reading the rest. undici reports that as an abort error on the body, which
+ * nobody is listening for any more: without a listener it would surface as an uncaught exception.
+ */
+function discard(body: Body): void {
+  if (body.listenerCount('error') === 0) body.on('error', () => {});
+  body.destroy();
+}
+
 /** The declared Content-Length, when there is a valid one. */
 function declaredLength(headers: KernelResponse['headers']): number | undefined {
   const n = Number(header(headers, 'content-length'));
@@ -159,14 +168,14 @@ async function readBody(
   declared?: number,
 ): Promise<Buffer> {
   if (over !== 'truncate' && declared !== undefined && declared > limit) {
-    body.destroy();
+    discard(body);
     throw over();
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     if (size + chunk.length > limit) {
-      body.destroy();
+      discard(body);
       if (over !== 'truncate') throw over();
       chunks.push(chunk.subarray(0, limit - size));
       size = limit;
@@ -393,7 +402,7 @@ export class KernelClient {
     const headers = this.#requestHeaders(req, 'text/event-stream');
     if (req.lastEventId) headers['last-event-id'] = req.lastEventId;
     const headersTimer = setTimeout(
-      () => controller.abort(new Error('headers timeout')),
+      () => controller.abort(new DOMException('timed out', 'TimeoutError')),
       req.timeoutMs ?? this.#timeoutMs,
     );
     let res: Dispatcher.ResponseData;
@@ -460,7 +469,7 @@ export class KernelClient {
       while (queue.length) yield queue.shift()!;
     } finally {
       req.signal?.removeEventListener('abort', onAbort);
-      if (!res.body.destroyed) res.body.destroy();
+      if (!res.body.destroyed) discard(res.body);
     }
   }
 
@@ -535,16 +544,18 @@ export class KernelClient {
     }
     const file = spec.file;
     if (!file) {
-      body.destroy();
+      discard(body);
       throw new KernelError('invalid_response', `${spec.refusal} (${method} ${req.path})`, { method, path: req.path });
     }
     const max = this.#maxDownloadBytes;
     if (declared !== undefined && declared > max) {
-      body.destroy();
+      discard(body);
       throw this.#tooLarge(method, req.path, max, '--max-download-bytes', declared);
     }
     const tooLarge = () => this.#tooLarge(method, req.path, max, '--max-download-bytes');
     async function* all(): AsyncGenerator<Buffer> {
+      // What was buffered counts towards the bound too (it may already be over it).
+      if (size > max) throw tooLarge();
       yield* chunks;
       chunks.length = 0;
       for (;;) {
@@ -570,7 +581,7 @@ export class KernelClient {
         createWriteStream(file, { mode: 0o600 }),
       );
     } catch (err) {
-      body.destroy();
+      discard(body);
       await unlink(file).catch(() => {});
       if ((err as { path?: unknown }).path === file) {
         const why = (err as { code?: string }).code ?? (err as Error).message;
