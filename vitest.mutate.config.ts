@@ -16,9 +16,11 @@ export default defineConfig({
     ...base.test,
     include: [
       'test/client.test.ts',
+      'test/client-wire.test.ts',
       'test/redact.test.ts',
       'test/redact-forms.test.ts',
       'test/results.test.ts',
+      'test/operations-wire.test.ts',
       'test/selection-budget.test.ts',
       'test/dynamic.test.ts',
       'test/dynamic-search.test.ts',
