@@ -20,6 +20,7 @@ export default defineConfig({
       'test/redact.test.ts',
       'test/redact-forms.test.ts',
       'test/results.test.ts',
+      'test/results-edges.test.ts',
       'test/operations-wire.test.ts',
       'test/selection-budget.test.ts',
       'test/dynamic.test.ts',
