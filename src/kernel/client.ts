@@ -280,11 +280,11 @@ export class KernelClient {
     });
   }
 
-  #url(path: string, query?: Record<string, QueryValue>): string {
+  #url(method: string, path: string, query?: Record<string, QueryValue>): string {
     // The tools check each path argument and name it; this catches any other caller before URL() resolves the dots.
     if (hasDotSegment(path)) {
       throw new KernelError('invalid_request', `Refused a request path with a '.' or '..' segment: ${path}`, {
-        method: 'GET',
+        method,
         path,
       });
     }
@@ -337,7 +337,7 @@ export class KernelClient {
     deadline: number,
     signal: AbortSignal,
   ): Promise<KernelResponse> {
-    const url = this.#url(req.path, req.query);
+    const url = this.#url(method, req.path, req.query);
     const body =
       req.json !== undefined ? JSON.stringify(req.json) : req.bytes ? Buffer.from(req.bytes) : (req.form ?? null);
 
@@ -408,7 +408,7 @@ export class KernelClient {
     let res: Dispatcher.ResponseData;
     try {
       const { request } = await loadUndici();
-      res = await request(this.#url(req.path, req.query), {
+      res = await request(this.#url(method, req.path, req.query), {
         method: method as Dispatcher.HttpMethod,
         headers,
         dispatcher: this.#dispatcher ?? (await sharedDispatcher()),
