@@ -121,7 +121,7 @@ describe('what the API receives', BOUND, () => {
     for (const path of ['/browsers/../org', '/browsers/%2E%2e/x', '/fs/./a', '/x/%2e']) {
       const err = await failure(client().request({ method: 'DELETE', path }));
       expect(err).toBeInstanceOf(KernelError);
-      expect(err.kind).toBe('invalid_request');
+      expect(err).toMatchObject({ kind: 'invalid_request', method: 'DELETE', path });
       expect(err.message).toBe(`Refused a request path with a '.' or '..' segment: ${path}`);
     }
     expect(seen()).toEqual([]);
@@ -312,8 +312,17 @@ describe('errors', BOUND, () => {
     });
     const garbage = await failure(client({ maxRetries: 0 }).request({ method: 'POST', path: '/x', json: {} }));
     expect(garbage).toMatchObject({ kind: 'network', method: 'POST', path: '/x' });
-    expect(garbage.message).toMatch(new RegExp(`^Could not reach the Kernel API at ${api.url}: .+ \\(POST /x\\)\\.$`));
-    expect(garbage.message).not.toContain('connection was reset');
+    // The parser's own words, not the error's name.
+    const cause = (garbage as { cause?: Error }).cause!;
+    expect(garbage.message).toBe(`Could not reach the Kernel API at ${api.url}: ${cause.message} (POST /x).`);
+    api.answer((_req, res) => {
+      res.writeHead(200, { 'x-huge': 'h'.repeat(70 * 1024) });
+      res.end('{}');
+    });
+    const overflow = await failure(client({ maxRetries: 0 }).request({ method: 'GET', path: '/x' }));
+    expect((overflow as { cause?: { code?: string } }).cause?.code).toBe('UND_ERR_HEADERS_OVERFLOW');
+    expect(overflow.message).not.toContain('connection was reset');
+    api.answer((_req, res) => json(res, 200, {}));
     const closed = await startLoopbackApi();
     const url = closed.url;
     await closed.close();
@@ -615,6 +624,14 @@ describe('downloads', BOUND, () => {
       'Kernel API answer is over the 499-byte limit (--max-download-bytes); it was not read (GET /z).',
     );
     expect(() => statSync(file)).toThrow();
+    api.answer(bytesAnswer(500, true));
+    const declaredExact = await client({ maxDownloadBytes: 500 }).request({
+      method: 'GET',
+      path: '/z',
+      download: { bufferBytes: 10, file, refusal },
+    });
+    expect(declaredExact.file).toEqual({ path: file, bytes: 500 });
+    api.answer(bytesAnswer(500, false));
     const exact = await client({ maxDownloadBytes: 500 }).request({
       method: 'GET',
       path: '/z',
@@ -631,6 +648,50 @@ describe('downloads', BOUND, () => {
     expect(huge.message).toBe(
       'Kernel API answer is 4294967297 bytes, over the 4294967296-byte limit (--max-download-bytes); it was not read (GET /z).',
     );
+  });
+
+  it('the bound counts every chunk of a long answer: at it is saved, past it refused', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'chunks.bin');
+    api.answer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((r) => res.write(Buffer.alloc(200, i), () => r()));
+        // Pacing only: each part in its own packet (nothing is asserted about time).
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      res.end();
+    });
+    const at = await client({ maxDownloadBytes: 600 }).request({
+      method: 'GET',
+      path: '/z',
+      download: { bufferBytes: 10, file, refusal },
+    });
+    expect(at.file).toEqual({ path: file, bytes: 600 });
+    expect([...readFileSync(file).subarray(195, 205)]).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+    const over = await failure(
+      client({ maxDownloadBytes: 599 }).request({
+        method: 'GET',
+        path: '/z',
+        download: { bufferBytes: 10, file, refusal },
+      }),
+    );
+    expect(over.message).toBe(
+      'Kernel API answer is over the 599-byte limit (--max-download-bytes); it was not read (GET /z).',
+    );
+  });
+
+  it('a refused answer closes its connection instead of reading on', async () => {
+    const closed = new Promise<void>((resolve) => {
+      api.answer((req, res) => {
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(10_000) });
+        res.write(Buffer.alloc(100));
+        req.socket.once('close', () => resolve());
+      });
+    });
+    const err = await failure(client().request({ method: 'GET', path: '/z', download: { bufferBytes: 10, refusal } }));
+    expect(err.message).toBe(`${refusal} (GET /z)`);
+    await closed;
   });
 
   it('a file that cannot be written says where and why', async () => {
@@ -809,6 +870,19 @@ describe('event streams', BOUND, () => {
     expect(await after).toEqual({ value: undefined, done: true });
   });
 
+  it('a stream lives past the client time-out once it has started; odd fields do not cut it', async () => {
+    api.answer(async (_req, res) => {
+      sse(res);
+      res.write('data: early\n\nretry: soon\nfoo: bar\n\n');
+      // Pacing only: the next event comes after the 200 ms time-out (nothing is asserted about time).
+      await new Promise((r) => setTimeout(r, 400));
+      res.end('data: late\n\n');
+    });
+    const got: string[] = [];
+    for await (const e of client({ timeoutMs: 200 }).stream({ method: 'GET', path: '/events' })) got.push(e.data);
+    expect(got).toEqual(['early', 'late']);
+  });
+
   it('a stream whose answer never starts is a time-out', async () => {
     api.answer(() => {});
     const err = await failure(
@@ -858,6 +932,7 @@ describe('parseRetryAfter', BOUND, () => {
     expect(parseRetryAfter('0')).toBe(0);
     expect(parseRetryAfter('7')).toBe(7);
     expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter('-5')).toBe(0);
     expect(parseRetryAfter('Infinity')).toBeUndefined();
     const inTen = parseRetryAfter(new Date(Date.now() + 10_000).toUTCString())!;
     expect(inTen).toBeGreaterThan(8);
