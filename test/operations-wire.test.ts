@@ -3,7 +3,8 @@
  * config: requests checked where they arrive (the simulator, or a scripted loopback service that records bodies),
  * answers shaped as an agent gets them. From the surviving mutants of operations.ts.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,8 +31,13 @@ const dirs: string[] = [];
 beforeAll(async () => {
   sim = await startSimulator({ apiKey: KEY });
   api = await startLoopbackApi();
-  const created = await call('browsers_create', {});
-  browser = (created.structuredContent as { session_id: string }).session_id;
+  // Made with the plain client: a mutant of operations.ts must fail the tests, not this hook (a failing hook skips them).
+  const created = await new KernelClient({ baseUrl: sim.url, apiKey: KEY }).json<{ session_id: string }>({
+    method: 'POST',
+    path: '/browsers',
+    json: {},
+  });
+  browser = created.data.session_id;
 });
 afterAll(async () => {
   for (const h of hubs) h.close();
@@ -129,6 +135,7 @@ describe('the request an operation sends', () => {
     await call('browsers_create', { headless: true, timeout_seconds: 60 }, { baseUrl: api.url });
     await call('browsers_create', {}, { baseUrl: api.url });
     await call('browsers_retrieve', { id: 'b' }, { baseUrl: api.url });
+    expect(seen().length).toBe(3);
     const [a, b, c] = seen();
     expect(a!.headers['content-type']).toBe('application/json');
     expect(JSON.parse(a!.body.toString())).toEqual({ headless: true, timeout_seconds: 60 });
@@ -164,6 +171,30 @@ describe('the request an operation sends', () => {
     expect(empty.contentType).toBe('application/octet-stream');
   });
 
+  it('content from a local file over stdio only; over HTTP the error names the argument and what to send', async () => {
+    const dir = outputDir();
+    const local = join(dir, 'local.txt');
+    writeFileSync(local, 'from disk');
+    const seen = mark();
+    api.answer((_req, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+    await call(
+      'browsers_fs_write_file',
+      { id: 'b', path: '/x', content_path: local },
+      { baseUrl: api.url, stdio: true },
+    );
+    expect(seen()[0]!.body.toString()).toBe('from disk');
+    const err = await failure(
+      call('browsers_fs_write_file', { id: 'b', path: '/x', content_path: local }, { baseUrl: api.url }),
+    );
+    expect(err.message).toBe(
+      'Invalid argument content_path: local file paths are not read over HTTP. Send the content base64-encoded in content instead.',
+    );
+    expect(seen().length).toBe(1);
+  });
+
   it('header arguments become headers (the telemetry stream’s Last-Event-ID)', async () => {
     const req = await buildRequest(row('browsers_telemetry_stream'), { id: 'b', last_event_id: '42' }, false);
     expect(req).toMatchObject({ method: 'GET', path: '/browsers/b/telemetry', headers: { 'Last-Event-ID': '42' } });
@@ -176,18 +207,18 @@ describe('the request an operation sends', () => {
 describe('write-only secrets', () => {
   it('are registered before the request: objects, nested paths and multipart bodies', async () => {
     api.answer((_req, res) => json(res, 200, { id: 'x' }));
-    const proxyPassword = 'proxy-pass-OPS-7f3a9c';
+    const proxyPassword = `proxy-pass-${randomUUID()}`;
     await call(
       'proxies_create',
       { type: 'custom', name: 'p', config: { host: 'h.example', port: 8080, username: 'u', password: proxyPassword } },
       { baseUrl: api.url },
     );
     expect(redact(`x ${proxyPassword} y`)).toBe('x [redacted] y');
-    const values = { username: 'user-OPS-1', password: 'cred-pass-OPS-4b8e21' };
+    const values = { username: `user-${randomUUID()}`, password: `cred-pass-${randomUUID()}` };
     await call('credentials_create', { name: 'c', domain: 'example.com', values }, { baseUrl: api.url });
     expect(redact(values.password)).toBe('[redacted]');
     expect(redact(values.username)).toBe('[redacted]');
-    const token = 'git-token-OPS-0d9e8f';
+    const token = `git-token-${randomUUID()}`;
     const deploy = row('deployments_create');
     await buildRequest(
       deploy,
@@ -200,14 +231,23 @@ describe('write-only secrets', () => {
   it('inside arrays on the path, and nothing else', async () => {
     const base = row('proxies_create');
     const synthetic: OperationRow = { ...base, secrets: ['items.secret'] };
-    const kept = 'not-a-secret-OPS-55aa';
+    const [kept, one, two] = [
+      `not-a-secret-${randomUUID()}`,
+      `array-secret-${randomUUID()}`,
+      `array-secret-${randomUUID()}`,
+    ];
     await buildRequest(
       { ...synthetic, body: { ...base.body, fields: ['items'] } },
-      { items: [{ secret: 'array-secret-OPS-1' }, { secret: ['array-secret-OPS-2'], other: kept }] },
+      { items: [{ secret: one }, { secret: [two, null, 7], other: kept }, { secret: null }, 'loose', null] },
       false,
     );
-    expect(redact('array-secret-OPS-1 array-secret-OPS-2')).toBe('[redacted] [redacted]');
+    expect(redact(`${one} ${two}`)).toBe('[redacted] [redacted]');
     expect(redact(kept)).toBe(kept);
+    // A request without the secret-holding field registers nothing and is sent as usual.
+    const seen = mark();
+    api.answer((_req, res) => json(res, 200, { id: 'x' }));
+    await call('proxies_create', { type: 'datacenter', name: 'no-config' }, { baseUrl: api.url });
+    expect(JSON.parse(seen()[0]!.body.toString())).toEqual({ type: 'datacenter', name: 'no-config' });
   });
 });
 
@@ -264,6 +304,12 @@ describe('answers', () => {
       stderr: 'bad thing\nmore',
       exit_code: 2,
     });
+    api.answer((_req, res) => json(res, 200, null));
+    const nothing = await call('browsers_process_exec', { id: 'b', command: 'true' }, { baseUrl: api.url });
+    expect(nothing.structuredContent).toEqual({ result: null });
+    api.answer((_req, res) => json(res, 200, [{ exit_code: 1 }]));
+    const list = await call('browsers_process_exec', { id: 'b', command: 'true' }, { baseUrl: api.url });
+    expect(list.structuredContent).toEqual({ result: [{ exit_code: 1 }] });
     api.answer((_req, res) => json(res, 200, { output_b64: Buffer.from('plain').toString('base64'), exit_code: 0 }));
     const other = await call('browsers_process_status', { id: 'b', process_id: PROCESS }, { baseUrl: api.url });
     expect(other.structuredContent).toEqual({ output: 'plain', exit_code: 0 });
@@ -370,7 +416,10 @@ describe('bytes answers', () => {
       res.end(Buffer.from([0, 9, 9]));
     });
     const zip = await call('browsers_fs_download_dir_zip', { id: 'b', path: '/tmp' }, { baseUrl: api.url });
-    expect((zip.content[0] as { resource: { mimeType: string } }).resource.mimeType).toBe('application/zip');
+    expect((zip.content[0] as { resource: { mimeType: string; uri: string } }).resource).toMatchObject({
+      mimeType: 'application/zip',
+      uri: 'kernel://api/browsers/b/fs/download_dir_zip?path=%2Ftmp',
+    });
   });
 
   it('over HTTP, bytes over --max-answer-bytes are refused before they are read, naming the bound', async () => {
@@ -441,6 +490,17 @@ describe('bytes answers', () => {
     });
     const named = await call('browsers_fs_download_dir_zip', { id: 'b', path: '/data/archive.zip' }, stdio);
     expect((named.structuredContent as { file: string }).file.endsWith('-archive.zip')).toBe(true);
+    for (const [disposition, ending] of [
+      ['attachment; filename="plain name.tar.zst"', '-plain_name.tar.zst'],
+      ['inline', '-profiles_download'],
+    ] as const) {
+      api.answer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': disposition });
+        res.end(Buffer.alloc(4096, 0));
+      });
+      const r = await call('profiles_download', { id_or_name: 'p' }, stdio);
+      expect((r.structuredContent as { file: string }).file.endsWith(ending)).toBe(true);
+    }
     const http = await call(
       'browsers_fs_download_dir_zip',
       { id: 'b', path: '/data/archive.zip' },
