@@ -233,6 +233,8 @@ describe('bytes', () => {
     expect(r.content[0]).toEqual({ type: 'image', data: png(640, 480).toString('base64'), mimeType: 'image/png' });
     expect(r.structuredContent).toEqual({ media_type: 'image/png', bytes: 33, width: 640, height: 480 });
     expect(JSON.parse(textOf(r))).toEqual(r.structuredContent);
+    const headerOnly = await binaryResult(png(5, 6).subarray(0, 24), { ...opts, mediaType: 'image/png' });
+    expect(headerOnly.structuredContent).toEqual({ media_type: 'image/png', bytes: 24, width: 5, height: 6 });
     const short = await binaryResult(png(1, 1).subarray(0, 23), { ...opts, mediaType: 'image/png' });
     expect(short.structuredContent).toEqual({ media_type: 'image/png', bytes: 23 });
     const notPng = Buffer.from(png(2, 2));
@@ -285,13 +287,14 @@ describe('bytes', () => {
     expect((overCap.content[0] as { resource: { blob?: string } }).resource.blob).toBe(
       Buffer.from('a'.repeat(1001)).toString('base64'),
     );
-    const nul = await binaryResult(Buffer.from('a\0b'), { ...opts, uri, mediaType: 'application/octet-stream' });
+    const nul = await binaryResult(Buffer.from('a\0b'), { ...opts, uri, mediaType: 'application/octet-stream ; x=y' });
     expect(nul.content[0]).toEqual({
       type: 'resource',
       resource: { uri, mimeType: 'application/octet-stream', blob: Buffer.from('a\0b').toString('base64') },
     });
     const bad = await binaryResult(Buffer.from([0xc3, 0x28]), { ...opts, uri, mediaType: 'application/x-y' });
     expect((bad.content[0] as { resource: { blob?: string } }).resource.blob).toBe('wyg=');
+    expect(bad.structuredContent).toEqual({ media_type: 'application/x-y', bytes: 2 });
   });
 
   it('without a URI the resource is named after the answer', async () => {
@@ -367,7 +370,7 @@ describe('output files', () => {
   });
 
   it('a saved answer links to its file with the media type without parameters', () => {
-    const r = fileResult('/tmp/out/x.mp4', 123, 'video/mp4; codecs=avc1', 'x.mp4');
+    const r = fileResult('/tmp/out/x.mp4', 123, 'video/mp4 ; codecs=avc1', 'x.mp4');
     expect(r).toEqual({
       content: [
         { type: 'resource_link', uri: 'file:///tmp/out/x.mp4', name: 'x.mp4', mimeType: 'video/mp4', size: 123 },
