@@ -410,6 +410,20 @@ describe('bytes answers', () => {
     expect(blob.mimeType).toBe('application/octet-stream');
   });
 
+  it('an image file read from the browser comes back as it is (only screenshots are rescaled)', async () => {
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    api.answer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(png);
+    });
+    const r = await call('browsers_fs_read_file', { id: 'b', path: '/tmp/dot.png' }, { baseUrl: api.url });
+    expect(r.content[0]).toEqual({ type: 'image', data: png.toString('base64'), mimeType: 'image/png' });
+    expect(r.structuredContent).toEqual({ media_type: 'image/png', bytes: png.length, width: 1, height: 1 });
+  });
+
   it('without a content type the operation’s own media type is used', async () => {
     api.answer((_req, res) => {
       res.writeHead(200);
@@ -490,6 +504,8 @@ describe('bytes answers', () => {
     });
     const named = await call('browsers_fs_download_dir_zip', { id: 'b', path: '/data/archive.zip' }, stdio);
     expect((named.structuredContent as { file: string }).file.endsWith('-archive.zip')).toBe(true);
+    const folder = await call('browsers_fs_download_dir_zip', { id: 'b', path: '/data/reports/' }, stdio);
+    expect((folder.structuredContent as { file: string }).file.endsWith('-reports.zip')).toBe(true);
     for (const [disposition, ending] of [
       ['attachment; filename="plain name.tar.zst"', '-plain_name.tar.zst'],
       ['inline', '-profiles_download'],
