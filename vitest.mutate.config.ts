@@ -19,6 +19,7 @@ export default defineConfig({
       'test/client-wire.test.ts',
       'test/redact.test.ts',
       'test/redact-forms.test.ts',
+      'test/redact-edges.test.ts',
       'test/results.test.ts',
       'test/results-edges.test.ts',
       'test/operations-wire.test.ts',
