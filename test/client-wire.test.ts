@@ -15,7 +15,7 @@ import { KernelClient, type KernelClientOptions, parseRetryAfter } from '../src/
 import { KernelError } from '../src/kernel/errors.js';
 import { createLogger } from '../src/log.js';
 import { base64Forms, redact } from '../src/redact.js';
-import { json, type LoopbackApi, startLoopbackApi } from './helpers/loopback-api.js';
+import { json, type LoopbackApi, rejection, startLoopbackApi } from './helpers/loopback-api.js';
 
 const KEY = 'sk_client_wire_0123456789abcdef';
 /**
@@ -41,18 +41,9 @@ const client = (options: Partial<KernelClientOptions> = {}) =>
   new KernelClient({ baseUrl: api.url, apiKey: KEY, retryBaseMs: 1, ...options });
 const simClient = (options: Partial<KernelClientOptions> = {}) =>
   new KernelClient({ baseUrl: sim.url, apiKey: KEY, retryBaseMs: 1, ...options });
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => {
-      throw new Error('expected the request to fail');
-    },
-    (e: unknown) => e as KernelError,
-  );
+const failure = (p: Promise<unknown>) => rejection<KernelError>(p);
 /** Requests the scripted service received from here on. */
-function mark() {
-  const from = api.seen.length;
-  return () => api.seen.slice(from);
-}
+const mark = () => api.since();
 function tempDir() {
   const d = mkdtempSync(join(tmpdir(), 'client-wire-'));
   dirs.push(d);
@@ -546,6 +537,13 @@ describe('time-outs and cancellation', BOUND, () => {
 
 describe('downloads', BOUND, () => {
   const refusal = 'Too large for this transport';
+  /** GET /z as a download: held in memory up to 10 bytes, then saved to `file` (refused without one). */
+  const download = (file: string | undefined, options: Partial<KernelClientOptions> = {}) =>
+    client(options).request({
+      method: 'GET',
+      path: '/z',
+      download: { bufferBytes: 10, ...(file ? { file } : {}), refusal },
+    });
   const bytesAnswer =
     (size: number, declare: boolean, type = 'application/zip') =>
     (_req: unknown, res: import('node:http').ServerResponse) => {
@@ -563,7 +561,7 @@ describe('downloads', BOUND, () => {
       expect(res.body.length).toBe(100);
     }
     api.answer((_req, res) => json(res, 200, { big: 'x'.repeat(500) }));
-    const asJson = await client().request({ method: 'GET', path: '/z', download: { bufferBytes: 10, file, refusal } });
+    const asJson = await download(file);
     expect(asJson.file).toBeUndefined();
     expect(JSON.parse(asJson.body.toString()).big.length).toBe(500);
   });
@@ -602,41 +600,21 @@ describe('downloads', BOUND, () => {
     const dir = tempDir();
     const file = join(dir, 'bounded.bin');
     api.answer(bytesAnswer(500, true));
-    const declared = await failure(
-      client({ maxDownloadBytes: 499 }).request({
-        method: 'GET',
-        path: '/z',
-        download: { bufferBytes: 10, file, refusal },
-      }),
-    );
+    const declared = await failure(download(file, { maxDownloadBytes: 499 }));
     expect(declared.message).toBe(
       'Kernel API answer is 500 bytes, over the 499-byte limit (--max-download-bytes); it was not read (GET /z).',
     );
     api.answer(bytesAnswer(500, false));
-    const streamed = await failure(
-      client({ maxDownloadBytes: 499 }).request({
-        method: 'GET',
-        path: '/z',
-        download: { bufferBytes: 10, file, refusal },
-      }),
-    );
+    const streamed = await failure(download(file, { maxDownloadBytes: 499 }));
     expect(streamed.message).toBe(
       'Kernel API answer is over the 499-byte limit (--max-download-bytes); it was not read (GET /z).',
     );
     expect(() => statSync(file)).toThrow();
     api.answer(bytesAnswer(500, true));
-    const declaredExact = await client({ maxDownloadBytes: 500 }).request({
-      method: 'GET',
-      path: '/z',
-      download: { bufferBytes: 10, file, refusal },
-    });
+    const declaredExact = await download(file, { maxDownloadBytes: 500 });
     expect(declaredExact.file).toEqual({ path: file, bytes: 500 });
     api.answer(bytesAnswer(500, false));
-    const exact = await client({ maxDownloadBytes: 500 }).request({
-      method: 'GET',
-      path: '/z',
-      download: { bufferBytes: 10, file, refusal },
-    });
+    const exact = await download(file, { maxDownloadBytes: 500 });
     expect(exact.file).toEqual({ path: file, bytes: 500 });
     api.answer((_req, res) => {
       res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(4 * 1024 ** 3 + 1) });
@@ -662,20 +640,10 @@ describe('downloads', BOUND, () => {
       }
       res.end();
     });
-    const at = await client({ maxDownloadBytes: 600 }).request({
-      method: 'GET',
-      path: '/z',
-      download: { bufferBytes: 10, file, refusal },
-    });
+    const at = await download(file, { maxDownloadBytes: 600 });
     expect(at.file).toEqual({ path: file, bytes: 600 });
     expect([...readFileSync(file).subarray(195, 205)]).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
-    const over = await failure(
-      client({ maxDownloadBytes: 599 }).request({
-        method: 'GET',
-        path: '/z',
-        download: { bufferBytes: 10, file, refusal },
-      }),
-    );
+    const over = await failure(download(file, { maxDownloadBytes: 599 }));
     expect(over.message).toBe(
       'Kernel API answer is over the 599-byte limit (--max-download-bytes); it was not read (GET /z).',
     );

@@ -17,7 +17,7 @@ import { redact } from '../src/redact.js';
 import { StreamHub } from '../src/resources/hub.js';
 import type { ToolContext } from '../src/tools/define.js';
 import { buildRequest, callOperation, operationsByName, operationTools } from '../src/tools/operations.js';
-import { json, type LoopbackApi, startLoopbackApi } from './helpers/loopback-api.js';
+import { json, type LoopbackApi, rejection, startLoopbackApi } from './helpers/loopback-api.js';
 
 const KEY = 'sk_operations_wire_0123456789';
 const PROCESS = '3f2504e0-4f89-11d3-9a0c-0305e82c3301';
@@ -97,18 +97,8 @@ function outputDir() {
   dirs.push(d);
   return d;
 }
-async function failure(p: Promise<unknown>): Promise<Error> {
-  return p.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (e: unknown) => e as Error,
-  );
-}
-function mark() {
-  const from = api.seen.length;
-  return () => api.seen.slice(from);
-}
+const failure = (p: Promise<unknown>) => rejection(p);
+const mark = () => api.since();
 
 describe('the request an operation sends', () => {
   it('path arguments encoded as one segment each, query arguments only when given', async () => {

@@ -22,6 +22,8 @@ export interface LoopbackApi {
   url: string;
   /** Every request received, in order. */
   seen: SeenRequest[];
+  /** A view of the requests received from now on (for one test's checks). */
+  since(): () => SeenRequest[];
   /** Connections opened so far. */
   connections(): number;
   /** How the service answers from now on (default: 200 with `{}`). */
@@ -65,6 +67,10 @@ export async function startLoopbackApi(): Promise<LoopbackApi> {
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    since() {
+      const from = seen.length;
+      return () => seen.slice(from);
+    },
     connections: () => opened,
     answer(fn) {
       answer = fn;
@@ -74,4 +80,14 @@ export async function startLoopbackApi(): Promise<LoopbackApi> {
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The error a promise rejects with; the test fails if it resolves instead. */
+export function rejection<E = Error>(p: Promise<unknown>): Promise<E> {
+  return p.then(
+    () => {
+      throw new Error('expected a failure, and it succeeded');
+    },
+    (e: unknown) => e as E,
+  );
 }
