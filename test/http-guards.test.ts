@@ -20,6 +20,9 @@ describe('addresses', () => {
       '',
       '::1]x',
       'x[::1',
+      // Names whose eighth character starts "127." (as an IPv4-mapped address would after "::ffff:").
+      'attack.127.0.0.1.nip.io',
+      'rebind.127.example',
     ]) {
       expect(isLoopbackHost(h), h).toBe(false);
     }
@@ -70,6 +73,12 @@ describe('HostAllowList', () => {
     expect(hosts.allows('web.example:8080')).toBe(false);
     expect(hosts.allows('[::1]:3333')).toBe(true);
     expect(hosts.allows('[::1]')).toBe(false);
+    // Port 80 written with leading zeros is still port 80, in an entry or a header.
+    const padded = new HostAllowList(['web.example:080', 'other.example:0080']);
+    expect(padded.allows('web.example')).toBe(true);
+    expect(padded.allows('web.example:80')).toBe(true);
+    expect(padded.allows('other.example:00080')).toBe(true);
+    expect(padded.allows('other.example:8080')).toBe(false);
   });
 
   it('allows anything, even no Host, with *', () => {
