@@ -468,6 +468,53 @@ describe('a scripted session against the simulator, which echoes secrets where t
   });
 });
 
+describe('passthrough against the simulator, which quotes a key it refuses', () => {
+  const SIM_KEY = 'sk_live_rel_simpass_K3y0123456789abcdef';
+  const UNKNOWN = 'sk_live_rel_simpass_Unkn0wn0123456789ab';
+  let keyed: Simulator;
+  let server: HttpServerChild;
+  beforeAll(async () => {
+    keyed = await startSimulator({ apiKey: SIM_KEY });
+    server = await startHttpChild({
+      baseUrl: keyed.url,
+      apiKey: '',
+      token: '',
+      extraArgs: ['--auth', 'passthrough'],
+      env: { KERNEL_MCP_LOG_LEVEL: 'debug', KERNEL_API_KEY: '', KERNEL_MCP_HTTP_TOKEN: '' },
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await keyed?.close();
+  });
+
+  it('keeps the refused key out of the 401 and the log', async () => {
+    const echoed = await fetch(new URL('/browsers', keyed.url), { headers: { authorization: `Bearer ${UNKNOWN}` } });
+    expect(await echoed.text()).toContain(UNKNOWN);
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${UNKNOWN}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+      }),
+    });
+    expect(res.status).toBe(401);
+    const seen = new Seen([UNKNOWN]);
+    seen.add('401 body', await res.text());
+    seen.add('401 headers', JSON.stringify([...res.headers.entries()]));
+    expect(await eventually(() => server.stderr().includes('refused'), 5000), server.stderr()).toBe(true);
+    seen.add('stderr', server.stderr());
+    seen.assertClean();
+  });
+});
+
 describe('the staging itself', () => {
   it('the echo API really received (and sent back) every secret', () => {
     for (const secret of ALL.filter((s) => s !== S.httpToken)) {
