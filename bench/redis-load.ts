@@ -6,21 +6,15 @@
  */
 import { startRedis } from '../test/helpers/redis.js';
 import { connectFetch, ERAS, type Era } from './clients.js';
-import { clientLoad } from './http-load.js';
+import { clientLoad, type LoadRun } from './http-load.js';
 import { type HttpServerChild, startHttpChild } from './http-server.js';
-import { type Figure, round, type Stats, stats } from './lib.js';
+import { type Figure, round, stats } from './lib.js';
 
 const ERA_NAME: Record<Era, string> = { modern: '2026-07-28', legacy: '2025-11-25' };
 
-export interface SharedLoadRun {
+export interface SharedLoadRun extends LoadRun {
   era: Era;
   instances: number;
-  calls: number;
-  errors: number;
-  firstError?: string;
-  seconds: number;
-  throughput: number;
-  latency: Stats;
 }
 
 export interface SharedLoadResult {

@@ -16,6 +16,7 @@ import { silentLogger } from '../src/log.js';
 import { redact, withSecrets } from '../src/redact.js';
 import { selectTools } from '../src/selection.js';
 import type { ServerDeps } from '../src/server.js';
+import { INITIALIZE } from './helpers/http.js';
 
 describe('auth mode', () => {
   it('defaults to token when a token is set, none otherwise', () => {
@@ -356,12 +357,7 @@ describe('startHttpServer in process', () => {
       const legacy = await fetch(srv.url, {
         method: 'POST',
         headers: { ...headers, 'mcp-protocol-version': '2025-11-25' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
-        }),
+        body: JSON.stringify({ jsonrpc: '2.0', ...INITIALIZE }),
       });
       expect(legacy.status).toBe(500);
       expect(await legacy.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32603 } });

@@ -99,8 +99,8 @@ export class BoundedEventStore implements EventStore {
 
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     const seq = ++this.#seq;
-    const text = JSON.stringify(message);
     if (this.#disposed) return `${seq}.${streamId}`;
+    const text = JSON.stringify(message);
     const bytes = text.length + streamId.length + 16;
     this.#events.push({ seq, streamId, text, bytes });
     this.#bytes += bytes;

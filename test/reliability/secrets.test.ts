@@ -15,6 +15,7 @@ import { connectHttp, connectStdio, inProcessServer, type Session } from '../../
 import { type HttpServerChild, startHttpChild } from '../../bench/http-server.js';
 import { CLI, childEnv } from '../../bench/lib.js';
 import { type Simulator, startSimulator } from '../../simulator/index.js';
+import { INITIALIZE } from '../helpers/http.js';
 import { eventually, Seen, secretsFor, textOf } from './harness.js';
 
 const S = secretsFor('secrets');
@@ -498,12 +499,7 @@ describe('passthrough against the simulator, which quotes a key it refuses', () 
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
       },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
-      }),
+      body: JSON.stringify({ jsonrpc: '2.0', ...INITIALIZE }),
     });
     expect(res.status).toBe(401);
     const seen = new Seen([UNKNOWN]);
