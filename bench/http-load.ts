@@ -1,6 +1,6 @@
 /**
  * HTTP load: C concurrent clients × N tool calls each (`browsers_retrieve`, one upstream GET) at 50 × 40, 200 × 10
- * and the longer 50 × 60 and 200 × 15 (sized so the whole bench fits in five minutes on two cores), with 2026-07-28
+ * and the longer 50 × 200 and 200 × 50 (the whole bench takes about three minutes on two idle cores), with 2026-07-28
  * and 2025-era clients, against `kernel-mcp --transport http` and against the reference server over HTTP (each its
  * own process, the simulator a third), taking turns load by load, after an uncounted 20 × 5 warm-up load per server
  * and era; beside them the same GETs sent straight with undici at the same concurrency. Throughput counts only
@@ -17,8 +17,8 @@ import { type Target, target } from './targets.js';
 export const SHAPES: readonly [number, number][] = [
   [50, 40],
   [200, 10],
-  [50, 60],
-  [200, 15],
+  [50, 200],
+  [200, 50],
 ];
 /** The uncounted load each server gets per era before the first measured one. */
 const WARMUP: readonly [number, number] = [20, 5];
