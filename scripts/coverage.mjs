@@ -4,7 +4,7 @@
  *
  *   npm run coverage [-- <vitest args>]
  *
- * 1. Builds dist/ with source maps.
+ * 1. Builds dist/ with source maps: tsc's modules and the bin's bundle (scripts/build-bin.mjs), both mapped to src/.
  * 2. Runs the test suite with vitest's V8 coverage (the code the test workers run in process), while every process
  *    a test spawns (the built CLI over stdio and HTTP) writes its own V8 coverage (test/setup/child-coverage.ts).
  * 3. Merges the children's V8 coverage per script, maps it from dist/ back to src/ through the source maps with the
@@ -46,6 +46,8 @@ mkdirSync(CHILDREN, { recursive: true });
 
 // 1. A build whose source maps lead back to src/.
 if (sh('npx', ['tsc', '-p', 'tsconfig.build.json', '--sourceMap', 'true']) !== 0) process.exit(1);
+// The bin as `npm run build` makes it (scripts/build-bin.mjs), unminified and with maps back to src/*.ts.
+if (sh(process.execPath, [join(ROOT, 'scripts', 'build-bin.mjs'), '--sourcemap']) !== 0) process.exit(1);
 
 // 2. The suite, in-process coverage by vitest, children's by Node.
 const testStatus = sh(
@@ -65,7 +67,7 @@ const testStatus = sh(
   { KERNEL_MCP_CHILD_COVERAGE: CHILDREN },
 );
 
-// 3. Children: merge per script, then map dist/src/*.js back to src/*.ts.
+// 3. Children: merge per script (the bin's bundle and chunks), then map it back to src/*.ts.
 function childScripts() {
   const covs = [];
   for (const name of readdirSync(CHILDREN)) {
