@@ -269,6 +269,23 @@ describe('bytes', () => {
     expect(raised.content[0]).toMatchObject({ type: 'image' });
   });
 
+  it('an image too large to inline that is text (SVG) comes back as text under the cap, redacted', async () => {
+    const key = 'sk_results_edges_svg_7788';
+    addSecret(key, { pin: true });
+    try {
+      const svg = `<svg><!-- ${key} -->${' '.repeat(IMAGE_INLINE_MAX)}</svg>`;
+      const r = await binaryResult(Buffer.from(svg), { ...opts, maxChars: svg.length, mediaType: 'image/svg+xml' });
+      const shown = svg.replace(key, '[redacted]');
+      expect(r.content[0]).toEqual({
+        type: 'resource',
+        resource: { uri: 'kernel://output/out', mimeType: 'image/svg+xml', text: shown },
+      });
+      expect(r.structuredContent).toEqual({ media_type: 'image/svg+xml', bytes: shown.length });
+    } finally {
+      removeSecret(key);
+    }
+  });
+
   it('text is embedded as text (octet-stream named text/plain) up to the cap; NUL bytes or bad UTF-8 are a blob', async () => {
     const uri = 'kernel://api/x';
     const t = await binaryResult(Buffer.from('héllo'), { ...opts, uri, mediaType: 'text/csv; charset=utf-8' });
@@ -344,6 +361,7 @@ describe('bytes', () => {
       expect(img.structuredContent).toMatchObject({ bytes: 12 });
       const text = await binaryResult(Buffer.from(`key=${key}`), { ...opts, mediaType: 'text/plain' });
       expect((text.content[0] as { resource: { text: string } }).resource.text).toBe('key=[redacted]');
+      expect(text.structuredContent).toEqual({ media_type: 'text/plain', bytes: 'key=[redacted]'.length });
       const dir = tempDir();
       const file = await binaryResult(Buffer.concat([withKey, Buffer.alloc(100)]), {
         ...opts,

@@ -1,6 +1,7 @@
 /** Decoding base64 process output to text, and the exec view an agent reads at a glance. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeB64Fields, execView } from '../src/kernel/text.js';
+import { decodeB64Fields, execView, utf8Text } from '../src/kernel/text.js';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
@@ -23,6 +24,69 @@ describe('decodeB64Fields', () => {
 
   it('leaves other values alone', () => {
     expect(decodeB64Fields({ a: 1, b64: 'x', n: null })).toEqual({ a: 1, b64: 'x', n: null });
+  });
+});
+
+describe('utf8Text', () => {
+  // What an answer's bytes mean as text, by the WHATWG decoder: strict UTF-8, a leading byte-order mark dropped.
+  const whatwg = (bytes: Uint8Array) => {
+    if (bytes.includes(0)) return undefined;
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return undefined;
+    }
+  };
+
+  it('decodes UTF-8 (ASCII and not), drops a leading byte-order mark, and refuses NUL bytes and bad UTF-8', () => {
+    expect(utf8Text(Buffer.from('plain ascii\n'))).toBe('plain ascii\n');
+    expect(utf8Text(Buffer.from('héllo ✓ 😀'))).toBe('héllo ✓ 😀');
+    expect(utf8Text(Buffer.from('\uFEFFbom then text é'))).toBe('bom then text é');
+    expect(utf8Text(Buffer.from('\uFEFFascii'))).toBe('ascii');
+    expect(utf8Text(Buffer.from('a\uFEFF'))).toBe('a\uFEFF');
+    expect(utf8Text(new Uint8Array(0))).toBe('');
+    expect(utf8Text(Buffer.from('a\0b'))).toBeUndefined();
+    for (const bad of [
+      [0xc3, 0x28],
+      [0xed, 0xa0, 0x80],
+      [0xc0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0xff],
+    ]) {
+      expect(utf8Text(Buffer.from(bad))).toBeUndefined();
+    }
+  });
+
+  it('reads a view into a larger buffer by its own bytes only', () => {
+    const whole = Buffer.from('xxhello\0');
+    expect(utf8Text(whole.subarray(2, 7))).toBe('hello');
+    expect(utf8Text(new Uint8Array(whole.buffer, whole.byteOffset + 2, 5))).toBe('hello');
+  });
+
+  it('agrees with the WHATWG decoder on any bytes', () => {
+    const piece = fc.oneof(
+      fc.uint8Array({ maxLength: 8 }),
+      fc.string({ unit: 'binary', maxLength: 8 }).map((s) => Buffer.from(s)),
+      fc
+        .constantFrom(
+          [0xef, 0xbb, 0xbf],
+          [0xed, 0xa0, 0x80],
+          [0xf0, 0x9f, 0x98, 0x80],
+          [0xe2, 0x82],
+          [0xc3, 0xa9],
+          [0x80],
+          [0x00],
+        )
+        .map((b) => Uint8Array.from(b)),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 6 }), (pieces) => {
+        const bytes = Buffer.concat(pieces);
+        expect(utf8Text(bytes)).toBe(whatwg(bytes));
+      }),
+      { seed: 15, numRuns: 2000 },
+    );
   });
 });
 

@@ -22,7 +22,7 @@ import { operations } from '../generated/kernel-operations.gen.js';
 import type { KernelClient } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { OperationRow } from '../kernel/operation.js';
-import { decodeText } from '../kernel/text.js';
+import { utf8Text } from '../kernel/text.js';
 import { redact } from '../redact.js';
 
 const NO_CACHE = { ttlMs: 0, cacheScope: 'private' as const };
@@ -95,7 +95,7 @@ async function readBytes(
     throw invalid(`${uri} is ${bytes.byteLength} bytes, over the ${MAX_READ_BYTES}-byte read limit.`, uri);
   }
   const mime = (res.contentType ?? 'application/octet-stream').split(';')[0]!.trim();
-  const text = decodeText(bytes.toString('base64'));
+  const text = utf8Text(bytes);
   if (text !== undefined) {
     const textMime = mime === 'application/octet-stream' ? 'text/plain' : mime;
     return { contents: [{ uri, mimeType: textMime, text: redact(text) }] };

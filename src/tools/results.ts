@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { KernelError } from '../kernel/errors.js';
+import { utf8Text } from '../kernel/text.js';
 import { redact, redactBytes, redactValue } from '../redact.js';
 
 /** About four characters a token: the cap in characters for a token budget. */
@@ -172,15 +173,6 @@ function pngSize(bytes: Uint8Array): { width: number; height: number } | undefin
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
-function looksLikeText(bytes: Uint8Array): string | undefined {
-  if (bytes.includes(0)) return undefined;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
 export interface BinaryOptions {
   /** The resource URI the answer's bytes can be read back at (resources/read). */
   uri?: string;
@@ -217,11 +209,28 @@ export function fileResult(file: string, size: number, mediaType: string, name: 
 
 /** Bytes from the API: image content, an embedded resource, or a file in the output folder with a link. */
 export async function binaryResult(raw: Uint8Array, opts: BinaryOptions): Promise<CallToolResult> {
+  const mime = opts.mediaType.split(';')[0]!.trim();
+  const image = mime.startsWith('image/');
+  // A URI resources/read resolves (a browser file, or the API path of a download); a name alone otherwise.
+  const uri = opts.uri ?? `kernel://output/${encodeURIComponent(opts.name)}`;
+  /** Text that fits goes back as text, redacted as text; `bytes` counts what is returned. */
+  const asText = (text: string | undefined, size: number): CallToolResult | undefined => {
+    if (text === undefined || text.length > opts.maxChars) return undefined;
+    const safe = redact(text);
+    const textMime = mime === 'application/octet-stream' ? 'text/plain' : mime;
+    return {
+      content: [{ type: 'resource', resource: { uri, mimeType: textMime, text: safe } }],
+      structuredContent: { media_type: textMime, bytes: safe === text ? size : Buffer.byteLength(safe) },
+    };
+  };
+  // Text is redacted as text, which covers the process's own keys too: the bytes are not scanned for them first
+  // (that was a second pass over the whole answer).
+  const text = image ? undefined : asText(utf8Text(raw), raw.byteLength);
+  if (text) return text;
   // The process's own keys never leave as bytes either (base64 in a blob, or a file).
   const bytes = redactBytes(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
   const size = bytes.byteLength;
-  const mime = opts.mediaType.split(';')[0]!.trim();
-  if (mime.startsWith('image/') && size <= Math.max(IMAGE_INLINE_MAX, opts.inlineBytes)) {
+  if (image && size <= Math.max(IMAGE_INLINE_MAX, opts.inlineBytes)) {
     const dims = mime === 'image/png' ? pngSize(bytes) : undefined;
     const summary = { media_type: mime, bytes: size, ...(dims ?? {}) };
     return {
@@ -232,16 +241,9 @@ export async function binaryResult(raw: Uint8Array, opts: BinaryOptions): Promis
       structuredContent: summary,
     };
   }
-  // A URI resources/read resolves (a browser file, or the API path of a download); a name alone otherwise.
-  const uri = opts.uri ?? `kernel://output/${encodeURIComponent(opts.name)}`;
-  const text = looksLikeText(bytes);
-  if (text !== undefined && text.length <= opts.maxChars) {
-    const textMime = mime === 'application/octet-stream' ? 'text/plain' : mime;
-    return {
-      content: [{ type: 'resource', resource: { uri, mimeType: textMime, text: redact(text) } }],
-      structuredContent: { media_type: textMime, bytes: size },
-    };
-  }
+  // An image too large to show whole may still be text (SVG).
+  const imageText = image ? asText(utf8Text(bytes), size) : undefined;
+  if (imageText) return imageText;
   if (size <= opts.inlineBytes || (!opts.outputDir && size <= HARD_INLINE_MAX)) {
     return {
       content: [{ type: 'resource', resource: { uri, mimeType: mime, blob: bytes.toString('base64') } }],
