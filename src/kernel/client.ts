@@ -157,6 +157,12 @@ function declaredLength(headers: KernelResponse['headers']): number | undefined 
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** A body read whole by undici itself: cheaper per answer than iterating over it. */
+async function readWhole(body: Body): Promise<Buffer> {
+  const bytes = await body.bytes();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /**
  * Reads a body up to `limit` bytes. Past it: `truncate` keeps the first `limit` bytes and closes the connection;
  * otherwise `over()` is thrown (after closing the connection), also at once when the declared length is over.
@@ -171,6 +177,9 @@ async function readBody(
     discard(body);
     throw over();
   }
+  // A declared length within the bound is read whole (undici holds the body to its Content-Length); without one,
+  // chunk by chunk so the bound is checked as bytes come.
+  if (declared !== undefined && declared <= limit) return readWhole(body);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -530,10 +539,11 @@ export class KernelClient {
     declared: number | undefined,
   ): Promise<KernelResponse> {
     const spec = req.download!;
+    if (declared !== undefined && declared <= spec.bufferBytes) return answer(await readWhole(body));
     const chunks: Buffer[] = [];
     let size = 0;
     const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-    if (declared === undefined || declared <= spec.bufferBytes) {
+    if (declared === undefined) {
       for (;;) {
         const next = await iterator.next();
         if (next.done) return answer(Buffer.concat(chunks, size));
