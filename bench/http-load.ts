@@ -2,8 +2,8 @@
  * HTTP load: C concurrent clients × N tool calls each (`browsers_retrieve`, one upstream GET) at 50 × 40, 200 × 10
  * and the longer 50 × 200 and 200 × 50 (the whole bench takes about three minutes on two idle cores), with 2026-07-28
  * and 2025-era clients, against `kernel-mcp --transport http` and against the reference server over HTTP (each its
- * own process, the simulator a third), taking turns load by load, after an uncounted 20 × 5 warm-up load per server
- * and era; beside them the same GETs sent straight with undici at the same concurrency. Throughput counts only
+ * own process, the simulator a third), taking turns load by load (the short 50 × 40 and 200 × 10 twice each, in
+ * A-B-B-A order, added up), after an uncounted 20 × 5 warm-up load per server and era; beside them the same GETs sent straight with undici at the same concurrency. Throughput counts only
  * answered calls; every error is counted. Each server's RSS is read before the first measured load and after the
  * last, once its sockets closed. V8 keeps the heap it grew under load: waiting longer does not bring it back (an
  * HTTP server idle for a minute after these loads held the same RSS), so the reading does not wait for it.
@@ -20,6 +20,8 @@ export const SHAPES: readonly [number, number][] = [
   [50, 200],
   [200, 50],
 ];
+/** Loads of at most this many calls are run twice per server, A-B-B-A (see loadPair). */
+const SHORT_LOAD = 2000;
 /** The uncounted load each server gets per era before the first measured one. */
 const WARMUP: readonly [number, number] = [20, 5];
 /** The RSS target: after the loads, at most this times the RSS before them. */
@@ -157,6 +159,38 @@ async function mcpLoad(server: LoadServer, era: Era, clients: number, perClient:
   return run(clients * perClient, r.errors, r.firstError, r.seconds, r.times);
 }
 
+/**
+ * One load of each server, taking turns: `first` then the other. A short load (a few seconds) is run twice in
+ * A-B-B-A order and each server's two runs are added up (calls, seconds, latencies), so drift on the machine
+ * during the pair touches both alike; a long load runs once.
+ */
+async function loadPair(
+  o: LoadOptions,
+  era: Era,
+  clients: number,
+  perClient: number,
+  first: 'kernel' | 'reference',
+): Promise<Record<'kernel' | 'reference', LoadRun>> {
+  const second: 'kernel' | 'reference' = first === 'kernel' ? 'reference' : 'kernel';
+  const order = clients * perClient <= SHORT_LOAD ? [first, second, second, first] : [first, second];
+  const runs: Record<'kernel' | 'reference', ClientLoad[]> = { kernel: [], reference: [] };
+  for (const which of order) {
+    const server = o[which];
+    runs[which].push(
+      await clientLoad(clients, perClient, o.browserId, () => connectHttp(era, server.url, server.token)),
+    );
+  }
+  const added = (loads: ClientLoad[]) =>
+    run(
+      clients * perClient * loads.length,
+      loads.reduce((n, l) => n + l.errors, 0),
+      loads.find((l) => l.firstError)?.firstError,
+      loads.reduce((n, l) => n + l.seconds, 0),
+      loads.flatMap((l) => l.times),
+    );
+  return { kernel: added(runs.kernel), reference: added(runs.reference) };
+}
+
 async function undiciLoad(o: LoadOptions, clients: number, perClient: number) {
   const agent = new Agent({ connections: clients });
   const times: number[] = [];
@@ -227,14 +261,12 @@ export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
     for (const era of ['modern', 'legacy'] as const) {
       // Take turns: which server goes first alternates from one load to the next.
       flip = !flip;
-      const order = flip ? (['kernel', 'reference'] as const) : (['reference', 'kernel'] as const);
-      const got: Partial<Record<'kernel' | 'reference', LoadRun>> = {};
-      for (const which of order) got[which] = await mcpLoad(o[which], era, clients, perClient, o.browserId);
+      const got = await loadPair(o, era, clients, perClient, flip ? 'kernel' : 'reference');
       const undici = await undiciLoad(o, clients, perClient);
-      cases.push({ era, clients, callsPerClient: perClient, kernel: got.kernel!, reference: got.reference!, undici });
+      cases.push({ era, clients, callsPerClient: perClient, kernel: got.kernel, reference: got.reference, undici });
       o.progress?.(
-        `  ${clients} × ${perClient}, ${ERA_NAME[era]}: kernel-mcp ${got.kernel!.throughput}, reference ` +
-          `${got.reference!.throughput}, undici ${undici.throughput} calls/s; errors ${got.kernel!.errors} / ${got.reference!.errors}`,
+        `  ${clients} × ${perClient}, ${ERA_NAME[era]}: kernel-mcp ${got.kernel.throughput}, reference ` +
+          `${got.reference.throughput}, undici ${undici.throughput} calls/s; errors ${got.kernel.errors} / ${got.reference.errors}`,
       );
     }
   }
