@@ -5,7 +5,6 @@
  *   kernel-mcp simulator [...]        the Kernel API simulator on its own
  *   kernel-mcp config <client> [...]  a ready-to-paste stdio config for Claude Desktop, Claude Code or Cursor
  */
-import { randomInt } from 'node:crypto';
 import { type Config, ConfigError, loadConfig, usage, wantsHelp, wantsVersion } from './config.js';
 import { selfCommand } from './invocation.js';
 import { KernelClient } from './kernel/client.js';
@@ -31,8 +30,11 @@ function fail(message: string, code = 2): never {
 }
 
 /** The simulator's id seed: the one given (reproducible ids), or a new one each run. */
-function simulatorSeed(given: number | undefined): number {
-  return given ?? randomInt(1, 0xffff_ffff);
+async function simulatorSeed(given: number | undefined): Promise<number> {
+  if (given !== undefined) return given;
+  // node:crypto loads here, not at every start (it is ~5 ms of a stdio start otherwise).
+  const { randomInt } = await import('node:crypto');
+  return randomInt(1, 0xffff_ffff);
 }
 
 /**
@@ -72,7 +74,7 @@ async function runSimulatorOnly(argv: string[]) {
     sim = await startSimulator({
       host,
       port,
-      seed: simulatorSeed(seed),
+      seed: await simulatorSeed(seed),
       ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     });
   } catch (err) {
@@ -144,6 +146,12 @@ async function main() {
   }
   const logger = createLogger(config.logLevel);
   guardProcess(logger);
+  // The skills load (file reads and the SDK's SHA-256 of each file, off the main thread) while the rest starts.
+  const skillsLoading = config.noSkills
+    ? null
+    : import('./skills/catalog.js').then(({ loadSkillCatalog }) => loadSkillCatalog());
+  // Awaited below; a start that stops earlier must not report its failure as unhandled.
+  skillsLoading?.catch(() => {});
 
   const closers: (() => Promise<void> | void)[] = [];
   let baseUrl = config.baseUrl;
@@ -151,7 +159,7 @@ async function main() {
   if (config.simulate) {
     const { startSimulator } = await loadSimulator();
     apiKey = `sim_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
-    const sim = await startSimulator({ apiKey, seed: simulatorSeed(config.simulatorSeed) });
+    const sim = await startSimulator({ apiKey, seed: await simulatorSeed(config.simulatorSeed) });
     baseUrl = sim.url;
     // The simulator also serves the proxy-pool sessions service.
     // ... and the live views of its browsers, which the browser view (MCP App) frames.
@@ -193,11 +201,7 @@ async function main() {
     logger,
     userAgent: `kernel-mcp/${VERSION}`,
   });
-  let skills: ServerDeps['skills'] = null;
-  if (!config.noSkills) {
-    const { loadSkillCatalog } = await import('./skills/catalog.js');
-    skills = await loadSkillCatalog();
-  }
+  const skills: ServerDeps['skills'] = await skillsLoading;
   const deps: ProcessDeps = {
     client,
     logger,

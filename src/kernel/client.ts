@@ -7,7 +7,6 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Agent, Dispatcher, FormData } from 'undici';
 import type { Logger } from '../log.js';
@@ -123,6 +122,12 @@ const RESET_CODES = new Set([
  * that an MCP client waits for before its first `initialize` answer.
  */
 let undiciModule: Promise<typeof import('undici')> | undefined;
+/** An abortable wait: node:timers/promises loads with the first one (a retry, a reconnect), not at every start. */
+export async function lazySleep(ms: number, signal?: AbortSignal): Promise<void> {
+  const { setTimeout } = await import('node:timers/promises');
+  await setTimeout(ms, undefined, { signal });
+}
+
 export function loadUndici(): Promise<typeof import('undici')> {
   undiciModule ??= import('undici');
   return undiciModule;
@@ -259,7 +264,7 @@ export class KernelClient {
     this.#retryBaseMs = options.retryBaseMs ?? 250;
     this.#dispatcher = options.dispatcher;
     this.#logger = options.logger ?? silentLogger;
-    this.#wait = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
+    this.#wait = options.sleep ?? lazySleep;
     this.#maxAnswerBytes = options.maxAnswerBytes ?? ANSWER_LIMITS.maxAnswerBytes;
     this.#maxDownloadBytes = options.maxDownloadBytes ?? ANSWER_LIMITS.maxDownloadBytes;
     this.#maxEventBytes = options.maxEventBytes ?? ANSWER_LIMITS.maxEventBytes;

@@ -10,8 +10,7 @@
  * out; the next read or subscription reopens it with `Last-Event-ID`, so a cursor never skips events. A read with a
  * cursor on a stream the hub does not hold (after an idle sweep or a restart) resumes upstream from that cursor.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { KernelClient, QueryValue, SseEvent } from '../kernel/client.js';
+import { type KernelClient, lazySleep, type QueryValue, type SseEvent } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -374,7 +373,7 @@ export class Stream {
             error: e.message,
           });
           try {
-            await sleep(delay, undefined, { signal });
+            await lazySleep(delay, signal);
           } catch {
             break;
           }

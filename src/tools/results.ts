@@ -3,7 +3,6 @@
  * lists as {items, has_more, next_offset}, images as image content, other bytes as embedded resources or files,
  * and every answer cut at the configured cap with a note that says how to get the rest.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -192,7 +191,7 @@ export const HARD_INLINE_MAX = 32 * 1024 * 1024;
 /** A new file in the output folder for an answer named `name`. */
 export function outputFile(outputDir: string, name: string): { file: string; safe: string } {
   const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'output';
-  return { file: join(outputDir, `${Date.now()}-${randomUUID().slice(0, 8)}-${safe}`), safe };
+  return { file: join(outputDir, `${Date.now()}-${crypto.randomUUID().slice(0, 8)}-${safe}`), safe };
 }
 
 /** An answer already saved to a file in the output folder: a link to it. */
