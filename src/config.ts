@@ -82,6 +82,8 @@ export const ConfigSchema = z.object({
   maxConcurrentRequests: int(1, 100_000).default(256),
   /** HTTP: after SIGTERM, keep listening this long (503 to new requests) so a load balancer drains the instance. */
   shutdownDrainMs: int(0, 600_000).default(10_000),
+  /** HTTP: give memory back once no request has come for this long (0: never); src/http/memory.ts. */
+  idleReleaseMs: int(0, 86_400_000).default(30_000),
   /** Serve no MCP App views (ui:// resources, their tool links and app-only tools). */
   noApps: bool.default(false),
   /** Origins the browser view may frame (the live view); default Kernel's, or the simulator's with --simulate. */
@@ -194,6 +196,11 @@ const OPTIONS: Record<keyof Config, { flag: string; env: string; boolean?: boole
     flag: 'shutdown-drain-ms',
     env: 'KERNEL_MCP_SHUTDOWN_DRAIN_MS',
     help: 'HTTP: after SIGTERM, answer 503 this long before closing (default 10000)',
+  },
+  idleReleaseMs: {
+    flag: 'idle-release-ms',
+    env: 'KERNEL_MCP_IDLE_RELEASE_MS',
+    help: 'HTTP: give memory back after this long without requests (0: never; default 30000)',
   },
   noApps: { flag: 'no-apps', env: 'KERNEL_MCP_NO_APPS', boolean: true, help: 'serve no MCP App views' },
   liveViewOrigins: {

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     expect(c.transport).toBe('stdio');
     expect(c.timeoutMs).toBe(60_000);
     expect(c.includeDeprecated).toBe(false);
+    expect(c.idleReleaseMs).toBe(30_000);
   });
 
   it('reads the environment, and flags win', () => {
@@ -24,6 +25,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig(['--timeout-ms', 'soon'], {})).toThrow(/--timeout-ms \(KERNEL_TIMEOUT_MS\)/);
     expect(() => loadConfig([], { KERNEL_BASE_URL: 'not a url' })).toThrow(/--base-url \(KERNEL_BASE_URL\)/);
     expect(() => loadConfig(['--transport', 'carrier-pigeon'], {})).toThrow(ConfigError);
+    expect(() => loadConfig(['--idle-release-ms', 'soon'], {})).toThrow(
+      /--idle-release-ms \(KERNEL_MCP_IDLE_RELEASE_MS\)/,
+    );
+    expect(loadConfig([], { KERNEL_MCP_IDLE_RELEASE_MS: '0' }).idleReleaseMs).toBe(0);
   });
 
   it('rejects unknown flags in one line that says where the options are', () => {

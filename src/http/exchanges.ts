@@ -20,6 +20,12 @@ export interface StreamOwner {
 
 type Limits = Pick<Config, 'maxConcurrentRequests' | 'maxOpenStreams' | 'maxClientStreams' | 'streamMaxMs'>;
 
+/** Told when a request starts and when no request (streams aside) is left in flight. */
+export interface Activity {
+  busy(): void;
+  idle(): void;
+}
+
 export class Exchanges {
   requests = 0;
   streams = 0;
@@ -30,7 +36,10 @@ export class Exchanges {
   /** Every 15 s, or more often for streams that live shorter (a few beats per lifetime). */
   readonly heartbeatMs: number;
 
-  constructor(readonly limits: Limits) {
+  constructor(
+    readonly limits: Limits,
+    readonly activity?: Activity,
+  ) {
     this.heartbeatMs = Math.min(STREAM_HEARTBEAT_MS, Math.max(100, Math.floor(limits.streamMaxMs / 3)));
   }
 
@@ -38,6 +47,7 @@ export class Exchanges {
   startRequest(res: ServerResponse): Exchange | undefined {
     if (this.requests >= this.limits.maxConcurrentRequests) return undefined;
     this.requests++;
+    this.activity?.busy();
     const ex = new Exchange(this, res, 'request');
     res.once('close', () => ex.end());
     return ex;
@@ -69,7 +79,14 @@ export class Exchanges {
   /** @internal An exchange ended. */
   ended(ex: Exchange) {
     this.open.delete(ex);
-    if (this.requests === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    this.requestsChanged();
+  }
+
+  /** @internal The count of requests in flight went down. */
+  requestsChanged() {
+    if (this.requests !== 0) return;
+    for (const resolve of this.#idle.splice(0)) resolve();
+    this.activity?.idle();
   }
 
   /** Writes `event` (a whole SSE event) on every open event-stream answer, between two events. */
@@ -117,6 +134,7 @@ export class Exchange {
     owner.streams++;
     this.kind = 'stream';
     this.owner = owner;
+    this.exchanges.requestsChanged();
   }
 
   end() {

@@ -20,6 +20,7 @@ import { Authenticator, type AuthMode, resolveAuthMode } from './auth.js';
 import { banner } from './banner.js';
 import { Exchanges } from './exchanges.js';
 import { hostForUrl, isLoopbackHost, isWildcardHost } from './guards.js';
+import { IdleRelease } from './memory.js';
 import { RequestGuards } from './request-guards.js';
 import { writeJsonRpcError } from './respond.js';
 import { Router } from './routing.js';
@@ -58,6 +59,7 @@ interface Parts {
   tenants: TenantRegistry;
   sessions: LegacySessions;
   exchanges: Exchanges;
+  release: IdleRelease;
   router: Router;
   tenantSweeper: NodeJS.Timeout;
 }
@@ -126,11 +128,12 @@ async function assemble(config: Config, deps: ProcessDeps): Promise<Parts> {
     ...(shared ? { shared } : {}),
   });
   const sessions = new LegacySessions({ config, logger, ...(shared ? { shared } : {}) });
-  const exchanges = new Exchanges(config);
+  const release = new IdleRelease({ logger, idleMs: config.idleReleaseMs });
+  const exchanges = new Exchanges(config, release);
   const router = new Router({ config, logger, tenants, sessions, exchanges });
   const tenantSweeper = setInterval(() => tenants.sweep(), 30_000);
   tenantSweeper.unref();
-  return { config, deps, logger, mode, guards, shared, tenants, sessions, exchanges, router, tenantSweeper };
+  return { config, deps, logger, mode, guards, shared, tenants, sessions, exchanges, release, router, tenantSweeper };
 }
 
 async function onRequest(parts: Parts, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -237,6 +240,7 @@ function stopper(parts: Parts, server: Server): HttpServerHandle['close'] {
     closing ??= (async () => {
       guards.stopping = true;
       clearInterval(parts.tenantSweeper);
+      parts.release.close();
       if (options.drain) {
         await drain(parts, new Promise<void>((resolve) => (cutShort = resolve)));
       }
