@@ -6,12 +6,16 @@
  * A-B-B-A order, added up), after an uncounted 20 × 5 warm-up load per server and era; beside them the same GETs sent straight with undici at the same concurrency. Throughput counts only
  * answered calls; every error is counted. Each server's RSS is read before the first measured load and after the
  * last, once its sockets closed. V8 keeps the heap it grew under load: waiting longer does not bring it back (an
- * HTTP server idle for a minute after these loads held the same RSS), so the reading does not wait for it.
+ * HTTP server idle for a minute after these loads held the same RSS). kernel-mcp gives memory back itself once no
+ * request has come for --idle-release-ms (30 s; src/http/memory.ts, longer than any gap between its loads here, so
+ * no load starts on a heap just given back): RSS after the loads is read once that time has passed (for both servers,
+ * after the same idle time).
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'undici';
+import { makeConfig } from '../src/config.js';
 import { connectHttp, type Era, type Session } from './clients.js';
-import { type Figure, mb, now, round, rssOf, type Stats, sleep, stats } from './lib.js';
+import { type Figure, mb, now, quiet, round, rssOf, type Stats, sleep, stats } from './lib.js';
 import { type Target, target } from './targets.js';
 
 export const SHAPES: readonly [number, number][] = [
@@ -257,11 +261,14 @@ export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
   const rb = { rssBefore: rssOf(o.reference.pid), socketsBefore: idleSockets.reference };
   const cases: LoadCase[] = [];
   let flip = false;
+  // When kernel-mcp last had requests (at the latest: the end of the last load pair).
+  let kernelDone = now();
   for (const [clients, perClient] of o.shapes ?? SHAPES) {
     for (const era of ['modern', 'legacy'] as const) {
       // Take turns: which server goes first alternates from one load to the next.
       flip = !flip;
       const got = await loadPair(o, era, clients, perClient, flip ? 'kernel' : 'reference');
+      kernelDone = now();
       const undici = await undiciLoad(o, clients, perClient);
       cases.push({ era, clients, callsPerClient: perClient, kernel: got.kernel, reference: got.reference, undici });
       o.progress?.(
@@ -270,8 +277,10 @@ export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
       );
     }
   }
-  // Every client closed: let sockets and idle timers go, then read memory.
+  // Every client closed: let sockets and idle timers go, and kernel-mcp give memory back (--idle-release-ms after
+  // its last request), then read memory.
   const idleFrom = now();
+  await quiet(o.kernel.pid, Math.max(0, kernelDone + makeConfig({}).idleReleaseMs + 500 - now()));
   const after = async (s: LoadServer, b: { socketsBefore: number | undefined }) => {
     const socketsAfter = await settle(() => socketCount(s.pid), b.socketsBefore ?? 0, 6000);
     return { rssAfter: rssOf(s.pid), idleSeconds: round((now() - idleFrom) / 1000, 1), socketsAfter };

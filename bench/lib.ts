@@ -88,6 +88,36 @@ export function rssOf(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU time a process has used (user + system), in clock ticks; undefined once it is gone. */
+export function cpuTicksOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits `atLeastMs`, then until a server has used no CPU for `quietMs` (at most `maxMs` more): its after-load work
+ * (kernel-mcp gives memory back 5 s after the last request) then does not fall into the next server's measured turn.
+ */
+export async function quiet(pid: number | undefined, atLeastMs: number, quietMs = 300, maxMs = 5000): Promise<void> {
+  await sleep(atLeastMs);
+  const deadline = Date.now() + maxMs;
+  let last = cpuTicksOf(pid);
+  let since = Date.now();
+  while (last !== undefined && Date.now() < deadline && Date.now() - since < quietMs) {
+    await sleep(100);
+    const now = cpuTicksOf(pid);
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}
+
 export const mb = (bytes: number | undefined) => (bytes === undefined ? null : round(bytes / 1024 / 1024, 1));
 
 /** The environment a spawned server gets: just enough to run, plus what the caller adds. */
