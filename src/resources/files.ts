@@ -23,7 +23,7 @@ import type { KernelClient } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { OperationRow } from '../kernel/operation.js';
 import { utf8Text } from '../kernel/text.js';
-import { redact } from '../redact.js';
+import { redact, redactBytes } from '../redact.js';
 
 const NO_CACHE = { ttlMs: 0, cacheScope: 'private' as const };
 /** The largest file a read returns (base64 in a JSON-RPC message). */
@@ -100,7 +100,8 @@ async function readBytes(
     const textMime = mime === 'application/octet-stream' ? 'text/plain' : mime;
     return { contents: [{ uri, mimeType: textMime, text: redact(text) }] };
   }
-  return { contents: [{ uri, mimeType: mime, blob: bytes.toString('base64') }] };
+  // Not text: the process's own keys are replaced in the bytes, as in a tool's binary answer.
+  return { contents: [{ uri, mimeType: mime, blob: redactBytes(bytes).toString('base64') }] };
 }
 
 const flat = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));

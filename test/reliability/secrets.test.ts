@@ -16,6 +16,7 @@ import { type HttpServerChild, startHttpChild } from '../../bench/http-server.js
 import { CLI, childEnv } from '../../bench/lib.js';
 import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { INITIALIZE } from '../helpers/http.js';
+import { connectStdio as connectCli } from '../helpers/mcp.js';
 import { eventually, Seen, secretsFor, textOf } from './harness.js';
 
 const S = secretsFor('secrets');
@@ -526,4 +527,51 @@ describe('the staging itself', () => {
     probe.add('probe', { content: [{ type: 'text', text: `oops ${S.apiKey}` }] });
     expect(probe.leak()?.label).toBe('probe');
   });
+});
+
+describe('a binary browser file that holds the API key (not UTF-8, so it goes out as a base64 blob)', () => {
+  const KEY = 'sk_live_rel_blob_K3y0123456789abcdef';
+  const bytes = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00]), Buffer.from(KEY), Buffer.from([0x80, 0x81])]);
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ apiKey: KEY });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it.each(['modern', 'legacy'] as const)(
+    'comes back with the key replaced, as a tool result and as a resource (%s client)',
+    async (era) => {
+      const session = await connectCli(era, { env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url } });
+      try {
+        const created = await session.call('browsers_create', {});
+        const id = (created.structuredContent as { session_id: string }).session_id;
+        const path = '/tmp/key.bin';
+        const wrote = await session.call('browsers_fs_write_file', { id, path, content: bytes.toString('base64') });
+        expect(wrote.isError, textOf(wrote)).toBeFalsy();
+        // The file really holds the key: the simulator answers it as written.
+        const raw = await fetch(`${sim.url}/browsers/${id}/fs/read_file?path=${encodeURIComponent(path)}`, {
+          headers: { authorization: `Bearer ${KEY}` },
+        });
+        expect(Buffer.from(await raw.arrayBuffer()).includes(KEY)).toBe(true);
+
+        const read = await session.call('browsers_fs_read_file', { id, path });
+        const link = read.content.find((c) => c.type === 'resource') as unknown as {
+          resource: { uri: string; blob?: string };
+        };
+        expect(link.resource.blob).toBeDefined();
+        const again = await session.client.readResource({ uri: link.resource.uri });
+        for (const blob of [link.resource.blob, (again.contents[0] as { blob?: string }).blob]) {
+          const back = Buffer.from(blob ?? '', 'base64');
+          expect(back.includes(KEY)).toBe(false);
+          expect(back.includes('[redacted]')).toBe(true);
+          // The bytes around the key are kept.
+          expect(back.subarray(0, 3)).toEqual(bytes.subarray(0, 3));
+        }
+      } finally {
+        await session.close();
+      }
+    },
+  );
 });
