@@ -1,11 +1,11 @@
 /**
  * HTTP load: C concurrent clients × N tool calls each (`browsers_retrieve`, one upstream GET) at 50 × 40, 200 × 10
- * and the longer 50 × 200 and 200 × 50 (the whole bench takes about three minutes on two idle cores), with 2026-07-28
+ * and the longer 50 × 200 and 200 × 50 (the whole bench takes about four minutes on two idle cores), with 2026-07-28
  * and 2025-era clients, against `kernel-mcp --transport http` and against the reference server over HTTP (each its
  * own process, the simulator a third), taking turns load by load (the short 50 × 40 and 200 × 10 twice each, in
- * A-B-B-A order, added up), after an uncounted 20 × 5 warm-up load per server and era; beside them the same GETs sent straight with undici at the same concurrency. Throughput counts only
- * answered calls; every error is counted. Each server's RSS is read before the first measured load and after the
- * last, once its sockets closed. V8 keeps the heap it grew under load: waiting longer does not bring it back (an
+ * A-B-B-A order, added up), after an uncounted 50 × 40 warm-up load per server and era; beside them the same GETs
+ * sent straight with undici at the same concurrency. Throughput counts only answered calls; every error is counted.
+ * Each server's RSS is read before any load (the warm-up included) and after the last, once its sockets closed. V8 keeps the heap it grew under load: waiting longer does not bring it back (an
  * HTTP server idle for a minute after these loads held the same RSS). kernel-mcp gives memory back itself once no
  * request has come for --idle-release-ms (30 s; src/http/memory.ts, longer than any gap between its loads here, so
  * no load starts on a heap just given back): RSS after the loads is read once that time has passed (for both servers,
@@ -27,7 +27,7 @@ export const SHAPES: readonly [number, number][] = [
 /** Loads of at most this many calls are run twice per server, A-B-B-A (see loadPair). */
 const SHORT_LOAD = 2000;
 /** The uncounted load each server gets per era before the first measured one. */
-const WARMUP: readonly [number, number] = [20, 5];
+const WARMUP: readonly [number, number] = [50, 40];
 /** The RSS target: after the loads, at most this times the RSS before them. */
 const RSS_BOUND = 1.2;
 const ERA_NAME: Record<Era, string> = { modern: '2026-07-28', legacy: '2025-11-25' };
@@ -251,14 +251,16 @@ async function settle(fn: () => number | undefined, target: number, ms: number):
 export async function httpLoad(o: LoadOptions): Promise<LoadResult> {
   // Sockets are counted idle, before any load (the warm-up's clients may still be closing theirs afterwards).
   const idleSockets = { kernel: socketCount(o.kernel.pid), reference: socketCount(o.reference.pid) };
-  // A short load per server and era first, not counted: the first measured load would otherwise also pay for the
-  // code paths concurrency reaches first (compiled there and then) on whichever server goes first.
+  // Memory before any load: what the server holds once started and idle.
+  const kb = { rssBefore: rssOf(o.kernel.pid), socketsBefore: idleSockets.kernel };
+  const rb = { rssBefore: rssOf(o.reference.pid), socketsBefore: idleSockets.reference };
+  // A load per server and era first, not counted, as long as the first measured one: that one would otherwise also
+  // pay for the code paths concurrency reaches first (compiled there and then; three 50 × 40 loads in a row ran at
+  // about 450, 780 and 1,200 calls/s on a fresh kernel-mcp), on whichever server goes first.
   for (const era of ['modern', 'legacy'] as const) {
     for (const which of ['kernel', 'reference'] as const)
       await mcpLoad(o[which], era, WARMUP[0], WARMUP[1], o.browserId);
   }
-  const kb = { rssBefore: rssOf(o.kernel.pid), socketsBefore: idleSockets.kernel };
-  const rb = { rssBefore: rssOf(o.reference.pid), socketsBefore: idleSockets.reference };
   const cases: LoadCase[] = [];
   let flip = false;
   // When kernel-mcp last had requests (at the latest: the end of the last load pair).
