@@ -21,20 +21,37 @@ const MB = 1024 * 1024;
 let exposed: (() => void) | null | undefined;
 
 /**
- * V8's full collection. `gc` is exposed to a new context only (the flag is switched back off at once), so nothing
- * else in the process sees it; null where the flag cannot be set.
+ * One compacting full collection: V8 moves the live objects of every page it can, not only of the sparsest ones as a
+ * regular full collection does. After a burst the survivors are spread thinly over many pages, which a regular one
+ * keeps: measured on a heap of 22 MB live spread over 250 MB, two regular collections left 162 MB committed, two
+ * compacting ones 55 MB. The flag is on for this collection only.
+ */
+function compacting(gc: () => void): () => void {
+  return () => {
+    setFlagsFromString('--compact-on-every-full-gc');
+    try {
+      gc();
+    } finally {
+      setFlagsFromString('--no-compact-on-every-full-gc');
+    }
+  };
+}
+
+/**
+ * V8's full collection, compacting. `gc` is exposed to a new context only (the flag is switched back off at once), so
+ * nothing else in the process sees it; null where the flag cannot be set.
  */
 export function fullCollection(): (() => void) | null {
   if (exposed !== undefined) return exposed;
   const own = (globalThis as { gc?: unknown }).gc;
   if (typeof own === 'function') {
-    exposed = () => own();
+    exposed = compacting(() => own());
     return exposed;
   }
   try {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as unknown;
-    exposed = typeof gc === 'function' ? () => gc() : null;
+    exposed = typeof gc === 'function' ? compacting(() => gc()) : null;
   } catch {
     exposed = null;
   } finally {
