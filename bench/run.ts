@@ -168,7 +168,7 @@ async function main() {
 
     if (only.has('cold')) {
       await attempt('cold start', async () => {
-        const r = await coldStart(sim.url, API_KEY, quick ? 3 : 9);
+        const r = await coldStart(sim.url, API_KEY, quick ? 3 : 15);
         raw.coldStart = r;
         targets.push(...coldStartTargets(r));
         figures.push(...coldStartFigures(r));
