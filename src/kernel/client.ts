@@ -117,17 +117,17 @@ const RESET_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/**
- * undici is loaded on the first request, not at start-up: importing it costs ~70 ms, a quarter of a cold start
- * that an MCP client waits for before its first `initialize` answer.
- */
-let undiciModule: Promise<typeof import('undici')> | undefined;
 /** An abortable wait: node:timers/promises loads with the first one (a retry, a reconnect), not at every start. */
 export async function lazySleep(ms: number, signal?: AbortSignal): Promise<void> {
   const { setTimeout } = await import('node:timers/promises');
   await setTimeout(ms, undefined, { signal });
 }
 
+/**
+ * undici is loaded on the first request, not at start-up: importing it costs ~70 ms, a quarter of a cold start
+ * that an MCP client waits for before its first `initialize` answer.
+ */
+let undiciModule: Promise<typeof import('undici')> | undefined;
 export function loadUndici(): Promise<typeof import('undici')> {
   undiciModule ??= import('undici');
   return undiciModule;

@@ -178,7 +178,10 @@ export async function callOperation(
       : Math.min(HARD_INLINE_MAX, ctx.config.maxAnswerBytes);
     req.download = {
       bufferBytes,
-      ...(outputDir ? { file: outputFile(outputDir, name).file } : {}),
+      // Named when an answer over bufferBytes is saved (the client reads it then, once): most answers are not.
+      get file() {
+        return outputDir ? outputFile(outputDir, name).file : undefined;
+      },
       refusal:
         `The answer is over ${bufferBytes} bytes, the most returned inline over HTTP; it was not read. ` +
         'Narrow the request, or use kernel-mcp over stdio, where large answers are saved to --output-dir',
