@@ -25,6 +25,65 @@ describe('decodeB64Fields', () => {
   it('leaves other values alone', () => {
     expect(decodeB64Fields({ a: 1, b64: 'x', n: null })).toEqual({ a: 1, b64: 'x', n: null });
   });
+
+  // The plain definition: every object copied, each x_b64 field replaced in its place.
+  const copying = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(copying);
+    if (!value || typeof value !== 'object') return value;
+    const entries: [string, unknown][] = [];
+    for (const [k, v] of Object.entries(value)) {
+      if (k.endsWith('_b64') && k.length > 4 && typeof v === 'string') {
+        const text = Buffer.from(v, 'base64').toString('utf8');
+        const valid = Buffer.from(text, 'utf8').equals(Buffer.from(v, 'base64')) && !text.includes('\0');
+        if (valid) entries.push([k.slice(0, -4), text.replace(/^\uFEFF/, '')]);
+        else entries.push([k, v], [`${k.slice(0, -4)}_note`, 'not valid UTF-8 text: kept as base64']);
+      } else entries.push([k, copying(v)]);
+    }
+    return Object.fromEntries(entries);
+  };
+  const withB64 = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.jsonValue({ maxDepth: 1 }),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(
+        fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('data_b64', 'stdout_b64', '_b64', '__proto__')),
+        fc.oneof(
+          tie('value'),
+          fc.string().map(b64),
+          fc.uint8Array({ maxLength: 8 }).map((u) => b64(Buffer.from(u))),
+        ),
+        { maxKeys: 5 },
+      ),
+    ),
+  })).value;
+
+  it('answers what copying every object would, keys in the same order, and never changes its input', () => {
+    fc.assert(
+      fc.property(withB64, (value) => {
+        const before = JSON.stringify(value);
+        const got = decodeB64Fields(value);
+        expect(JSON.stringify(got)).toBe(JSON.stringify(copying(value)));
+        expect(JSON.stringify(value)).toBe(before);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('returns the very value when it holds no x_b64 field, and copies only the path to one that does', () => {
+    const parsed = JSON.parse('{"a":[{"b":1},{"c":{"d":"e"}}],"f":{"g":2},"__proto__":{"h":3}}');
+    expect(decodeB64Fields(parsed)).toBe(parsed);
+    const withOne = JSON.parse(`{"a":[{"b":1},{"out":{"stdout_b64":"${b64('hi')}"}}],"f":{"g":2},"__proto__":{"h":3}}`);
+    const got = decodeB64Fields(withOne) as { a: Record<string, unknown>[] & { 1: { out: unknown } }; f: unknown };
+    expect(got).not.toBe(withOne);
+    expect(got.a[0]).toBe(withOne.a[0]);
+    expect(got.f).toBe(withOne.f);
+    expect(got.a[1].out).toEqual({ stdout: 'hi' });
+    // __proto__ stays an own field (JSON.parse made it one), not the copy's prototype.
+    expect(Object.keys(got)).toEqual(['a', 'f', '__proto__']);
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+    expect(JSON.stringify(got)).toBe(`{"a":[{"b":1},{"out":{"stdout":"hi"}}],"f":{"g":2},"__proto__":{"h":3}}`);
+  });
 });
 
 describe('utf8Text', () => {

@@ -239,6 +239,55 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A path URL() leaves as it is (with no dot segment, which it resolves): no `?`, `#`, `\`, spaces, controls,
+ * non-ASCII or other characters it escapes.
+ */
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+/** Base URLs already in URL()'s own form (so a plain path can be appended to the text), by base. */
+const plainBases = new Map<string, boolean>();
+
+function isPlainBase(base: string): boolean {
+  let plain = plainBases.get(base);
+  if (plain === undefined) {
+    try {
+      const u = new URL(base);
+      plain = !u.search && !u.hash && u.href.replace(/\/$/, '') === base;
+    } catch {
+      plain = false;
+    }
+    if (plainBases.size < 64) plainBases.set(base, plain);
+  }
+  return plain;
+}
+
+/**
+ * The URL of a request: `path` under `baseUrl`, with `query` (arrays repeat their key; null and undefined are left
+ * out) encoded as a form. What `new URL()` makes of it, built as text where the base and path are already in URL's
+ * form (the usual case: tool paths are encoded segment by segment), since undici parses the URL again anyway.
+ */
+export function requestUrl(baseUrl: string, path: string, query?: Record<string, QueryValue>): string {
+  const rooted = path.startsWith('/') ? path : `/${path}`;
+  if (PLAIN_PATH.test(rooted) && !hasDotSegment(rooted) && isPlainBase(baseUrl)) {
+    let search: URLSearchParams | undefined;
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined || v === null) continue;
+      search ??= new URLSearchParams();
+      if (Array.isArray(v)) for (const item of v) search.append(k, String(item));
+      else search.append(k, String(v));
+    }
+    const qs = search?.toString();
+    return qs ? `${baseUrl}${rooted}?${qs}` : baseUrl + rooted;
+  }
+  const url = new URL(baseUrl + rooted);
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, String(item));
+    else url.searchParams.set(k, String(v));
+  }
+  return url.toString();
+}
+
 export class KernelClient {
   readonly baseUrl: string;
   readonly #apiKey: string;
@@ -302,13 +351,7 @@ export class KernelClient {
         path,
       });
     }
-    const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`));
-    for (const [k, v] of Object.entries(query ?? {})) {
-      if (v === undefined || v === null) continue;
-      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, String(item));
-      else url.searchParams.set(k, String(v));
-    }
-    return url.toString();
+    return requestUrl(this.baseUrl, path, query);
   }
 
   #requestHeaders(req: KernelRequest, accept: string): Record<string, string> {

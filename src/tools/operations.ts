@@ -11,7 +11,7 @@ import type { KernelRequest, QueryValue } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { OperationRow } from '../kernel/operation.js';
 import { expandPathTemplate } from '../kernel/paths.js';
-import { decodeB64Fields, execView } from '../kernel/text.js';
+import { decodeB64Fields, execView, mayHoldB64Fields } from '../kernel/text.js';
 import { addSecret } from '../redact.js';
 import { apiUri, browserFileUri } from '../resources/files.js';
 import { buildForm, readBinary } from './binary.js';
@@ -230,7 +230,8 @@ export async function callOperation(
       );
     }
     if (usesCoordinates(row)) data = await positionToScreenshot(args, data, ctx);
-    return jsonResult(row.shape === 'exec' && isObject(data) ? execView(data) : decodeB64Fields(data), maxChars);
+    if (row.shape === 'exec' && isObject(data)) return jsonResult(execView(data), maxChars);
+    return jsonResult(mayHoldB64Fields(text) ? decodeB64Fields(data) : data, maxChars);
   }
   return binaryResult(res.body, {
     uri: resourceUriOf(row, args, req),
