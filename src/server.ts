@@ -38,6 +38,23 @@ export interface ServerDeps {
 /** What the CLI builds once per process; each stdio connection and each HTTP tenant adds its own stream hub. */
 export type ProcessDeps = Omit<ServerDeps, 'hub'>;
 
+/** The instructions by config, for an HTTP server that builds a server per request. */
+const instructionsFor = new WeakMap<Config, Map<boolean, string>>();
+
+function cachedInstructions(config: Config, simulated: boolean): string {
+  let byMode = instructionsFor.get(config);
+  if (!byMode) {
+    byMode = new Map();
+    instructionsFor.set(config, byMode);
+  }
+  let text = byMode.get(simulated);
+  if (text === undefined) {
+    text = instructions(config, simulated);
+    byMode.set(simulated, text);
+  }
+  return text;
+}
+
 export function instructions(config: Config, simulated: boolean): string {
   const lines = config.codeMode
     ? [
@@ -140,7 +157,7 @@ export function createServer(
         // The prompts are built from the shipped skills: their list never changes while the process runs.
         prompts: { listChanged: false },
       },
-      instructions: instructions(config, deps.simulated),
+      instructions: cachedInstructions(config, deps.simulated),
       cacheHints: {
         'tools/list': { ttlMs: 300_000, cacheScope: 'private' },
         'resources/templates/list': { ttlMs: 300_000, cacheScope: 'private' },

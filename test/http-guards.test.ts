@@ -81,6 +81,19 @@ describe('HostAllowList', () => {
     expect(padded.allows('other.example:8080')).toBe(false);
   });
 
+  it('answers a Host it has seen the same way again, past the number it remembers, allowed or not', () => {
+    const hosts = new HostAllowList(['mcp.example.com:443']);
+    // More distinct hostile values than it keeps answers for, each asked twice.
+    for (let i = 0; i < 200; i++) {
+      expect(hosts.allows(`h${i}.evil.example`)).toBe(false);
+      expect(hosts.allows(`h${i}.evil.example`)).toBe(false);
+    }
+    for (let i = 0; i < 3; i++) {
+      expect(hosts.allows('MCP.example.com:443')).toBe(true);
+      expect(hosts.allows('mcp.example.com:444')).toBe(false);
+    }
+  });
+
   it('allows anything, even no Host, with *', () => {
     const any = new HostAllowList(['localhost:1', '*']);
     expect(any.any).toBe(true);

@@ -47,9 +47,13 @@ function parseHostPort(value: string): HostEntry | undefined {
   }
 }
 
+/** How many distinct Host header values an allow list remembers its answer for (bounded: clients choose them). */
+const HOSTS_SEEN = 64;
+
 export class HostAllowList {
   readonly any: boolean;
   readonly #entries: HostEntry[];
+  readonly #seen = new Map<string, boolean>();
 
   constructor(entries: readonly string[]) {
     this.any = entries.includes('*');
@@ -68,6 +72,16 @@ export class HostAllowList {
   allows(hostHeader: string | undefined): boolean {
     if (this.any) return true;
     if (!hostHeader) return false;
+    // Every request asks about the same few Host values: each is parsed once (the first HOSTS_SEEN of them).
+    let allowed = this.#seen.get(hostHeader);
+    if (allowed === undefined) {
+      allowed = this.#matches(hostHeader);
+      if (this.#seen.size < HOSTS_SEEN) this.#seen.set(hostHeader, allowed);
+    }
+    return allowed;
+  }
+
+  #matches(hostHeader: string): boolean {
     const h = parseHostPort(hostHeader);
     if (!h) return false;
     // An entry without a port matches any port; a Host header without a port matches only those (or `:80`).

@@ -216,8 +216,9 @@ export function redirectError(method: string, path: string, status: number, loca
 
 /** A path whose segments include `.` or `..` (in any encoding) would reach another route. */
 function hasDotSegment(path: string): boolean {
-  return path.split('/').some((seg) => /^(\.|%2e){1,2}$/i.test(seg));
+  return DOT_SEGMENT.test(path);
 }
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 
 /** Retry-After: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | undefined): number | undefined {

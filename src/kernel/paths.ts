@@ -17,6 +17,7 @@ export class ArgumentError extends Error {
 
 /** The value decoded until it stops changing (a few rounds: double-encoded `%252e` is still a dot). */
 function decoded(value: string): string {
+  if (!value.includes('%')) return value;
   let v = value;
   for (let i = 0; i < 4; i++) {
     let next: string;
@@ -35,7 +36,9 @@ function decoded(value: string): string {
 export function checkPathParam(field: string, value: unknown): string {
   const s = value === undefined || value === null ? '' : String(value);
   if (s.trim() === '') throw new ArgumentError(field, 'must not be empty. Give the id or name it asks for.');
+  // Only a value with a dot in it (plain or encoded) can hold a dot segment.
   if (
+    (s.includes('.') || s.includes('%')) &&
     decoded(s)
       .split(/[/\\]/)
       .some((seg) => seg === '.' || seg === '..')
