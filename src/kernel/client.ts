@@ -128,15 +128,24 @@ export async function lazySleep(ms: number, signal?: AbortSignal): Promise<void>
  * that an MCP client waits for before its first `initialize` answer.
  */
 let undiciModule: Promise<typeof import('undici')> | undefined;
+/** undici once loaded, and the shared pool once made: a request then awaits neither (two microtask turns a call). */
+let undiciLoaded: typeof import('undici') | undefined;
+let agentMade: Agent | undefined;
 export function loadUndici(): Promise<typeof import('undici')> {
-  undiciModule ??= import('undici');
+  undiciModule ??= import('undici').then((u) => {
+    undiciLoaded = u;
+    return u;
+  });
   return undiciModule;
 }
 
 /** One shared connection pool per process: a client per API key (passthrough auth) reuses it. */
 let sharedAgent: Promise<Agent> | undefined;
 export function sharedDispatcher(): Promise<Dispatcher> {
-  sharedAgent ??= loadUndici().then((u) => new u.Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 }));
+  sharedAgent ??= loadUndici().then((u) => {
+    agentMade = new u.Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+    return agentMade;
+  });
   return sharedAgent;
 }
 
@@ -538,12 +547,12 @@ export class KernelClient {
     body: string | Buffer | FormData | null,
     signal: AbortSignal,
   ): Promise<KernelResponse> {
-    const { request } = await loadUndici();
+    const { request } = undiciLoaded ?? (await loadUndici());
     const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers: this.#requestHeaders(req, 'application/json, */*;q=0.5'),
       body,
-      dispatcher: this.#dispatcher ?? (await sharedDispatcher()),
+      dispatcher: this.#dispatcher ?? agentMade ?? (await sharedDispatcher()),
       signal,
     });
     const headers = res.headers as KernelResponse['headers'];
