@@ -110,10 +110,19 @@ export function redactValue<T>(value: T): T {
 
 const REDACTED = Buffer.from('[redacted]');
 
-/** The process's own keys replaced in raw bytes (a binary answer); the same buffer when none occurs. */
-export function redactBytes(bytes: Buffer): Buffer {
+/** The secrets replaced in bytes: the process's own keys, and the key of whoever is being served (passthrough). */
+function bytesSecrets(): readonly string[] {
+  const own = scoped.getStore();
+  return own?.length ? [...pinned, ...own] : [...pinned];
+}
+
+/**
+ * The process's own keys (and the served client's, in passthrough) replaced in raw bytes (a binary answer); the same
+ * buffer when none occurs.
+ */
+export function redactBytes(bytes: Buffer, secrets: readonly string[] = bytesSecrets()): Buffer {
   let out = bytes;
-  for (const s of pinned) {
+  for (const s of secrets) {
     const needle = Buffer.from(s, 'utf8');
     let at = out.indexOf(needle);
     if (at < 0) continue;
@@ -135,12 +144,14 @@ export function redactBytes(bytes: Buffer): Buffer {
  * between two chunks is still found.
  */
 export function redactBytesStream(): Transform {
+  // Taken now, in the request's context: a stream's callbacks may run outside it.
+  const secrets = bytesSecrets();
   let keep = 0;
-  for (const s of pinned) keep = Math.max(keep, Buffer.byteLength(s) - 1);
+  for (const s of secrets) keep = Math.max(keep, Buffer.byteLength(s) - 1);
   let tail: Buffer = Buffer.alloc(0);
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
-      const all = redactBytes(tail.length ? Buffer.concat([tail, chunk]) : chunk);
+      const all = redactBytes(tail.length ? Buffer.concat([tail, chunk]) : chunk, secrets);
       const cut = Math.max(0, all.length - keep);
       tail = all.subarray(cut);
       done(null, cut > 0 ? all.subarray(0, cut) : undefined);

@@ -540,37 +540,67 @@ describe('a binary browser file that holds the API key (not UTF-8, so it goes ou
     await sim?.close();
   });
 
+  /** Writes the file through `session`, shows the simulator holds the key in it, and reads it back both ways. */
+  async function readsBackRedacted(session: Session | Awaited<ReturnType<typeof connectCli>>) {
+    const created = await session.call('browsers_create', {});
+    const id = (created.structuredContent as { session_id: string }).session_id;
+    const path = '/tmp/key.bin';
+    const wrote = await session.call('browsers_fs_write_file', { id, path, content: bytes.toString('base64') });
+    expect(wrote.isError, textOf(wrote)).toBeFalsy();
+    // The file really holds the key: the simulator answers it as written.
+    const raw = await fetch(`${sim.url}/browsers/${id}/fs/read_file?path=${encodeURIComponent(path)}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(Buffer.from(await raw.arrayBuffer()).includes(KEY)).toBe(true);
+
+    const read = await session.call('browsers_fs_read_file', { id, path });
+    const link = read.content.find((c) => c.type === 'resource') as unknown as {
+      resource: { uri: string; blob?: string };
+    };
+    expect(link.resource.blob).toBeDefined();
+    const client = session.client as { readResource(p: { uri: string }): Promise<{ contents: { blob?: string }[] }> };
+    const again = await client.readResource({ uri: link.resource.uri });
+    for (const blob of [link.resource.blob, again.contents[0]?.blob]) {
+      const back = Buffer.from(blob ?? '', 'base64');
+      expect(back.includes(KEY)).toBe(false);
+      expect(back.includes('[redacted]')).toBe(true);
+      // The bytes around the key are kept.
+      expect(back.subarray(0, 3)).toEqual(bytes.subarray(0, 3));
+    }
+  }
+
   it.each(['modern', 'legacy'] as const)(
     'comes back with the key replaced, as a tool result and as a resource (%s client)',
     async (era) => {
       const session = await connectCli(era, { env: { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url } });
       try {
-        const created = await session.call('browsers_create', {});
-        const id = (created.structuredContent as { session_id: string }).session_id;
-        const path = '/tmp/key.bin';
-        const wrote = await session.call('browsers_fs_write_file', { id, path, content: bytes.toString('base64') });
-        expect(wrote.isError, textOf(wrote)).toBeFalsy();
-        // The file really holds the key: the simulator answers it as written.
-        const raw = await fetch(`${sim.url}/browsers/${id}/fs/read_file?path=${encodeURIComponent(path)}`, {
-          headers: { authorization: `Bearer ${KEY}` },
-        });
-        expect(Buffer.from(await raw.arrayBuffer()).includes(KEY)).toBe(true);
-
-        const read = await session.call('browsers_fs_read_file', { id, path });
-        const link = read.content.find((c) => c.type === 'resource') as unknown as {
-          resource: { uri: string; blob?: string };
-        };
-        expect(link.resource.blob).toBeDefined();
-        const again = await session.client.readResource({ uri: link.resource.uri });
-        for (const blob of [link.resource.blob, (again.contents[0] as { blob?: string }).blob]) {
-          const back = Buffer.from(blob ?? '', 'base64');
-          expect(back.includes(KEY)).toBe(false);
-          expect(back.includes('[redacted]')).toBe(true);
-          // The bytes around the key are kept.
-          expect(back.subarray(0, 3)).toEqual(bytes.subarray(0, 3));
-        }
+        await readsBackRedacted(session);
       } finally {
         await session.close();
+      }
+    },
+  );
+
+  it.each(['modern', 'legacy'] as const)(
+    'comes back with the key of a passthrough client replaced too, over HTTP (%s client)',
+    async (era) => {
+      // The server holds no key: the client's bearer is the API key, and it is in the file.
+      const server = await startHttpChild({
+        baseUrl: sim.url,
+        apiKey: '',
+        token: '',
+        extraArgs: ['--auth', 'passthrough'],
+        env: { KERNEL_API_KEY: '', KERNEL_MCP_HTTP_TOKEN: '' },
+      });
+      try {
+        const session = await connectHttp(era, server.url, KEY);
+        try {
+          await readsBackRedacted(session);
+        } finally {
+          await session.close();
+        }
+      } finally {
+        await server.stop();
       }
     },
   );
