@@ -14,13 +14,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { OperationRow } from '../src/kernel/operation.js';
-import { checkPolicy, checkSynonyms, type Spec, specOperations } from './lib/policy-check.js';
+import { checkPolicy, checkSynonyms, describedNode, type Spec, specOperations } from './lib/policy-check.js';
 import { signaturesSource } from './lib/signatures.js';
 import { emitZod, type JsonSchema, type SchemaContext, sentences, shortDescription } from './lib/zod-emitter.js';
 import * as policy from './policy.js';
 import {
   AFTER_HINT,
   DEFAULT_TOOLSETS,
+  FIELD_DESCRIPTIONS,
   OPERATIONS,
   PARENTS,
   SEARCH_SYNONYMS,
@@ -104,6 +105,9 @@ function replacementFor(op: Operation, byRoute: Map<string, string>): string | u
   if (!m) return undefined;
   return byRoute.get(`${m[1]} ${m[2]}`);
 }
+
+/** A list operation's paging parameters (see collectRows). */
+const PAGING = new Set(['limit', 'offset']);
 
 /** The longest generated tool description (overrides are reviewed by hand). */
 const TOOL_DESCRIPTION_MAX = 200;
@@ -336,7 +340,10 @@ function collectRows(): Row[] {
 
     const paramCode = shape
       .map((s) => {
-        const schema = s.description && !s.schema.description ? { ...s.schema, description: s.description } : s.schema;
+        let schema = s.description && !s.schema.description ? { ...s.schema, description: s.description } : s.schema;
+        // A list's `limit` and `offset` need no words ("Maximum number of results to return", "Number of results to
+        // skip"): their default and bounds are in the schema, and the answer's next_offset says where to go on.
+        if (answer.list && PAGING.has(s.key)) schema = { ...schema, description: undefined };
         const code = emitZod(schema, ctx, { field: s.key }).code;
         return `${JSON.stringify(s.key)}: ${s.required ? code : `${code}.optional()`}`;
       })
@@ -439,6 +446,11 @@ async function main() {
   const check = process.argv.includes('--check');
   const problems = checkPolicy(specView, policy);
   if (problems.length) fail(problems);
+  // The reviewed field descriptions replace the spec's before any schema is emitted (the spec file is not changed).
+  for (const [key, text] of Object.entries(FIELD_DESCRIPTIONS)) {
+    const found = describedNode(specView, key);
+    if ('node' in found) found.node.description = text;
+  }
   const rows = collectRows();
   const unused = checkSynonyms(
     SEARCH_SYNONYMS,

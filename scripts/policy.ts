@@ -144,6 +144,72 @@ export interface OperationPolicy {
   shape?: 'screenshot' | 'exec' | 'file';
 }
 
+/**
+ * Field descriptions that replace the spec's, keyed `Schema.property` (or `Schema` for the schema's own description)
+ * under `components.schemas`. For the long ones the tool listing repeats: a shared schema is inlined into every tool
+ * that takes it (the browser settings into browsers_create, browser_pools_create and _update; the pointer actions into
+ * their tools and browsers_computer_batch). Each keeps what an agent needs to call right: what the value is, its unit,
+ * what it must match, and the rules (what conflicts, what is ignored, what omitting means); words the field's name,
+ * its parent or its schema (enum, bounds, default) already say go.
+ */
+export const FIELD_DESCRIPTIONS: Record<string, string> = {
+  // Browser settings (browsers_create, browser_pools_create, browser_pools_update; the profile in browsers_update too).
+  BrowserProfile: 'Profile to load, by id or name (it must exist).',
+  'BrowserProfile.id': 'Profile ID.',
+  'BrowserProfile.name': 'Profile name (instead of id).',
+  'BrowserProfile.save_changes': "Save the session's changes back to the profile when it ends.",
+  BrowserExtension: 'An uploaded extension, by id or name.',
+  'BrowserExtension.id': 'Extension ID.',
+  'BrowserExtension.name': 'Extension name (instead of id).',
+  'BrowserRequest.extensions': 'Extensions to load into the browser.',
+  'BrowserPoolRequest.extensions': 'Extensions to load into the browsers.',
+  'BrowserRequest.stealth': 'Stealth mode, to reduce detection by anti-bot mechanisms.',
+  'BrowserPoolRequest.stealth': 'Stealth mode, to reduce detection by anti-bot mechanisms.',
+  'BrowserRequest.headless': 'Use a headless image (no VNC/GUI).',
+  'BrowserPoolRequest.headless': 'Use a headless image (no VNC/GUI).',
+  'BrowserRequest.kiosk_mode': 'Kiosk mode: no address bar or tabs in live view.',
+  'BrowserPoolRequest.kiosk_mode': 'Kiosk mode: no address bar or tabs in live view.',
+  'BrowserRequest.proxy_id': 'ID of one of your proxies to use.',
+  'BrowserPoolRequest.proxy_id': 'ID of one of your proxies to use.',
+  'BrowserRequest.chrome_policy': 'Chrome enterprise policies to set: policy name to a value of its expected type.',
+  'BrowserPoolRequest.chrome_policy': 'Chrome enterprise policies to set: policy name to a value of its expected type.',
+  'BrowserPoolRequest.size':
+    "Browsers to keep in the pool; all your pools' sizes together cannot exceed your pooled sessions limit.",
+  'BrowserViewport.width': 'In pixels.',
+  'BrowserViewport.height': 'In pixels.',
+  'BrowserViewport.refresh_rate': 'In Hz.',
+  // Telemetry settings (browsers_create, browsers_update): the spec's defaults were cut off by the nested length.
+  'BrowserTelemetryConfig.browser': 'Per-category flags (omitted: capture all).',
+  'BrowserTelemetryCategoriesConfig.page': 'Navigation, DOMContentLoaded, load, layout shifts and LCP.',
+  'BrowserTelemetryCategoriesConfig.interaction': 'Clicks, keydowns and scroll-settled events.',
+  'BrowserTelemetryCategoriesConfig.network': 'HTTP requests and responses: URL, method, status, timing.',
+  'BrowserTelemetryCategoryConfig.enabled': 'Defaults to true.',
+  // Pointer actions (their own tools and browsers_computer_batch).
+  'ClickMouseRequest.hold_keys': 'Modifier keys to hold.',
+  'MoveMouseRequest.hold_keys': 'Modifier keys to hold.',
+  'MoveMouseRequest.smooth': 'Human-like Bezier path instead of an instant move.',
+  'MoveMouseRequest.duration_ms': 'Total time in ms when smooth (omit: from the distance).',
+  'ScrollRequest.hold_keys': 'Modifier keys to hold.',
+  'ScrollRequest.delta_x': 'Horizontal wheel units; positive scrolls right.',
+  'ScrollRequest.delta_y': 'Vertical wheel units; positive scrolls down.',
+  'DragMouseRequest.hold_keys': 'Modifier keys to hold.',
+  'DragMouseRequest.smooth':
+    'Bezier curves between waypoints; when true, steps_per_segment and step_delay_ms are ignored.',
+  'DragMouseRequest.duration_ms': 'Total time in ms when smooth (omit: from the path length).',
+  'DragMouseRequest.delay': 'Delay in ms after button down, before moving.',
+  'DragMouseRequest.step_delay_ms': 'Delay in ms between steps (not the initial delay).',
+  'DragMouseRequest.steps_per_segment': 'Move steps per path segment.',
+  'PressKeyRequest.hold_keys': 'Modifier keys to hold.',
+  // Auth connections (create, update, login) and proxies.
+  ProxyRef: 'Proxy to use, by id or name.',
+  'ManagedAuthCreateRequest.auto_reauth':
+    'Re-authenticate when a health check finds the session expired; when false, it is marked `NEEDS_AUTH`.',
+  'ManagedAuthUpdateRequest.auto_reauth':
+    'Re-authenticate when a health check finds the session expired; when false, it is marked `NEEDS_AUTH`.',
+  'ResidentialProxyConfig.city': 'City without spaces (e.g. `sanfrancisco`); requires `country`.',
+  'MobileProxyConfig.city': 'City without spaces (e.g. `sanfrancisco`); requires `country`.',
+};
+
 /** Appended to every stream resource's description. */
 export const AFTER_HINT =
   ' Append `?after=<seq>` (`&after=` after other parameters) to read only events after a sequence id.';

@@ -11,7 +11,8 @@ import { checkPolicy, checkSynonyms, type PolicyModule, type Spec } from '../scr
 import * as policy from '../scripts/policy.js';
 import { operations, SEARCH_SYNONYMS } from '../src/generated/kernel-operations.gen.js';
 import { redact } from '../src/redact.js';
-import { buildRequest } from '../src/tools/operations.js';
+import { compile } from '../src/tools/define.js';
+import { buildRequest, operationTools } from '../src/tools/operations.js';
 import { connectStdio, type McpSession, ROOT, text } from './helpers/mcp.js';
 
 const spec = parse(readFileSync(join(ROOT, 'spec/kernel-openapi.yml'), 'utf8')) as Spec;
@@ -24,6 +25,7 @@ function withChange(change: (p: PolicyModule) => void): PolicyModule {
     PARENTS: policy.PARENTS,
     OPERATIONS: policy.OPERATIONS,
     SEARCH_SYNONYMS: policy.SEARCH_SYNONYMS,
+    FIELD_DESCRIPTIONS: policy.FIELD_DESCRIPTIONS,
   }) as PolicyModule;
   change(copy);
   return copy;
@@ -114,6 +116,27 @@ describe('scripts/policy.ts against the spec', () => {
       },
       'PARENTS.invocations.live.values: "waiting" is not one of queued, running, succeeded, failed',
     ],
+    [
+      'a field description for an unknown schema',
+      (p) => {
+        p.FIELD_DESCRIPTIONS['BrowserProfil.id'] = 'Profile ID.';
+      },
+      "FIELD_DESCRIPTIONS['BrowserProfil.id']: no schema BrowserProfil in components.schemas",
+    ],
+    [
+      'a field description for an unknown property',
+      (p) => {
+        p.FIELD_DESCRIPTIONS['BrowserProfile.ids'] = 'Profile ID.';
+      },
+      `FIELD_DESCRIPTIONS['BrowserProfile.ids']: BrowserProfile has no property "ids" (properties: id, name, save_changes)`,
+    ],
+    [
+      'an empty field description',
+      (p) => {
+        p.FIELD_DESCRIPTIONS['BrowserProfile.id'] = ' ';
+      },
+      "FIELD_DESCRIPTIONS['BrowserProfile.id']: empty",
+    ],
   ])('fails on %s, naming the entry', (_what, change, message) => {
     const problems = checkPolicy(spec, withChange(change));
     expect(problems).toHaveLength(1);
@@ -150,6 +173,20 @@ describe('the rows carry the policy', () => {
       if (row.stream) expect(row.answer.kind).toBe('stream');
     }
     expect(SEARCH_SYNONYMS).toEqual(policy.SEARCH_SYNONYMS);
+  });
+
+  it("the reviewed field descriptions replace the spec's in every tool that inlines the schema", () => {
+    const published = operationTools.map((t) => JSON.stringify(compile(t).json));
+    for (const [key, text] of Object.entries(policy.FIELD_DESCRIPTIONS)) {
+      expect(
+        published.some((s) => s.includes(JSON.stringify(text))),
+        key,
+      ).toBe(true);
+    }
+    // Where the spec's text went: none of it is left in the tools that take these schemas.
+    const create = JSON.stringify(compile(operationTools.find((t) => t.name === 'browsers_create')!).json);
+    expect(create).not.toContain('Profile selection for the browser session');
+    expect(create).toContain(JSON.stringify(policy.FIELD_DESCRIPTIONS['BrowserProfile.save_changes']));
   });
 
   it('registers every secret field with the redactor before a request, and nothing else', async () => {

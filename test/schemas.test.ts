@@ -73,6 +73,47 @@ describe('published input schemas', () => {
   });
 });
 
+describe('what the published schemas leave out', () => {
+  const byName = new Map(everyTool.map((t) => [t.name, t]));
+  const props = (name: string) =>
+    (compile(byName.get(name)!).json as { properties: Record<string, Record<string, unknown>> }).properties;
+
+  it('a UUID field says format: uuid without the pattern zod derives from it, and still rejects a non-UUID', async () => {
+    const pid = props('browsers_process_status').process_id!;
+    expect(pid).toMatchObject({ type: 'string', format: 'uuid' });
+    expect(pid).not.toHaveProperty('pattern');
+    // Patterns the spec gives (paths, names, cursors) are kept.
+    expect(props('browsers_fs_read_file').path).toHaveProperty('pattern');
+    const zod = compile(byName.get('browsers_process_status')!).zod;
+    expect(zod.safeParse({ id: 'b', process_id: 'not-a-uuid' }).success).toBe(false);
+    expect(zod.safeParse({ id: 'b', process_id: '0b8f8a52-2d1c-4b5e-9a0e-3c1d2e4f5a6b' }).success).toBe(true);
+  });
+
+  it('no default that omitting means anyway (false, 0, "", [], {}); other defaults stay', () => {
+    const empty: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (!node || typeof node !== 'object') return;
+      const d = (node as { default?: unknown }).default;
+      const none = d === false || d === 0 || d === '' || (typeof d === 'object' && d && !Object.keys(d).length);
+      if (!Array.isArray(node) && none) empty.push(path);
+      for (const [k, v] of Object.entries(node)) walk(v, `${path}.${k}`);
+    };
+    for (const t of operationTools) walk(compile(t).json, t.name);
+    expect(empty).toEqual([]);
+    expect(props('browsers_computer_move_mouse').smooth).toMatchObject({ default: true });
+    expect(props('browsers_list').limit).toMatchObject({ default: 20 });
+  });
+
+  it("a list's limit and offset keep their bounds and default, not words restating their names", () => {
+    for (const t of operationTools.filter((d) => d.name.endsWith('_list'))) {
+      const p = (compile(t).json as { properties: Record<string, Record<string, unknown>> }).properties;
+      for (const k of ['limit', 'offset']) if (p[k]) expect(p[k], `${t.name}.${k}`).not.toHaveProperty('description');
+    }
+    expect(props('browsers_list').limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+    expect(props('browsers_list').offset).toMatchObject({ type: 'integer', minimum: 0 });
+  });
+});
+
 /**
  * The generated operation tools and the meta-tools. (The proxy-pool tools, hand-written in src/proxy-pool, are held
  * to the strictness checks above; their wording is that module's.)

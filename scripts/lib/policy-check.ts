@@ -10,6 +10,7 @@ export interface PolicyModule {
   PARENTS: typeof import('../policy.js').PARENTS;
   OPERATIONS: typeof import('../policy.js').OPERATIONS;
   SEARCH_SYNONYMS: Record<string, string[]>;
+  FIELD_DESCRIPTIONS: Record<string, string>;
 }
 
 interface Param {
@@ -178,6 +179,8 @@ export function checkPolicy(spec: Spec, policy: PolicyModule): string[] {
     }
   }
 
+  problems.push(...checkFieldDescriptions(spec, policy.FIELD_DESCRIPTIONS));
+
   for (const [kind, parent] of Object.entries(policy.PARENTS)) {
     const at = `scripts/policy.ts PARENTS.${kind}`;
     const found = ops.get(parent.list);
@@ -203,6 +206,31 @@ export function checkPolicy(spec: Spec, policy: PolicyModule): string[] {
         problems.push(`${at}.live.values: "${v}" is not one of ${allowed.map(String).join(', ')}`);
       }
     }
+  }
+  return problems;
+}
+
+/** The schema (`components.schemas`) or property a FIELD_DESCRIPTIONS key names, or a problem naming the entry. */
+export function describedNode(spec: Spec, key: string): { node: JsonSchema } | { problem: string } {
+  const at = `scripts/policy.ts FIELD_DESCRIPTIONS['${key}']`;
+  const [schemaName = '', property, ...rest] = key.split('.');
+  const schema = (spec.components.schemas as Record<string, JsonSchema> | undefined)?.[schemaName];
+  if (!schema || rest.length) return { problem: `${at}: no schema ${schemaName} in components.schemas` };
+  if (property === undefined) return { node: schema };
+  const node = schema.properties?.[property];
+  if (!node) {
+    const names = Object.keys(schema.properties ?? {}).join(', ');
+    return { problem: `${at}: ${schemaName} has no property "${property}" (properties: ${names})` };
+  }
+  return { node };
+}
+
+function checkFieldDescriptions(spec: Spec, descriptions: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [key, text] of Object.entries(descriptions)) {
+    const found = describedNode(spec, key);
+    if ('problem' in found) problems.push(found.problem);
+    else if (!text.trim()) problems.push(`scripts/policy.ts FIELD_DESCRIPTIONS['${key}']: empty (delete the entry)`);
   }
   return problems;
 }

@@ -10,7 +10,7 @@
  * - The top-level object is strict (an unknown argument is an error that names it); nested objects keep the spec's
  *   `additionalProperties`.
  * - Descriptions are shortened to their first sentences; examples are dropped; defaults are kept as metadata (the
- *   API applies them; the tool does not send them).
+ *   API applies them; the tool does not send them), except empty ones (`false`, `0`, `[]`, ...) that omitting means.
  */
 
 export interface JsonSchema {
@@ -168,6 +168,16 @@ function flatten(schema: JsonSchema, ctx: SchemaContext): JsonSchema {
 
 const lit = (v: unknown) => JSON.stringify(v);
 
+/**
+ * A default that is what leaving the field out means anyway (`false`, `0`, `""`, `[]`, `{}`): an agent assumes it,
+ * so it is not published (the API still applies it; the tool never sends defaults).
+ */
+export function isEmptyValue(v: unknown): boolean {
+  if (v === false || v === 0 || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && v !== null && Object.keys(v).length === 0;
+}
+
 function withCommon(code: string, s: JsonSchema, description?: string, max = FIELD_DESCRIPTION_MAX): string {
   let out = code;
   if (s.nullable) out += '.nullable()';
@@ -176,7 +186,7 @@ function withCommon(code: string, s: JsonSchema, description?: string, max = FIE
   const deprecated = s.deprecated || s['x-deprecated'];
   const desc = deprecated && d && !/^deprecated/i.test(d) ? `Deprecated. ${d}` : d;
   if (desc) out += `.describe(${lit(desc)})`;
-  if (s.default !== undefined) meta.default = s.default;
+  if (s.default !== undefined && !isEmptyValue(s.default)) meta.default = s.default;
   if (Object.keys(meta).length) out += `.meta(${lit(meta)})`;
   return out;
 }

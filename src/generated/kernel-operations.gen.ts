@@ -127,14 +127,8 @@ export const operations: readonly OperationRow[] = [
           .string()
           .describe('Show invocations that have started since the given time (RFC timestamps or durations like 5m).')
           .optional(),
-        limit: z
-          .int()
-          .min(1)
-          .max(100)
-          .describe('Limit the number of invocations to return.')
-          .meta({ default: 20 })
-          .optional(),
-        offset: z.int().min(0).describe('Offset the number of invocations to return.').meta({ default: 0 }).optional(),
+        limit: z.int().min(1).max(100).meta({ default: 20 }).optional(),
+        offset: z.int().min(0).optional(),
       }),
   },
   {
@@ -164,7 +158,7 @@ export const operations: readonly OperationRow[] = [
         version: z.string().describe('Version of the application').meta({ default: 'latest' }),
         payload: z.string().describe('Input data for the action, sent as a JSON string.').optional(),
         action_name: z.string().describe('Name of the action to invoke'),
-        async: z.boolean().describe('If true, invoke asynchronously.').meta({ default: false }).optional(),
+        async: z.boolean().describe('If true, invoke asynchronously.').optional(),
         async_timeout_seconds: z
           .int()
           .min(10)
@@ -353,10 +347,7 @@ export const operations: readonly OperationRow[] = [
             z
               .looseObject({
                 country: z.string().describe('ISO 3166 country code.').optional(),
-                city: z
-                  .string()
-                  .describe('City name (no spaces, e.g. `sanfrancisco`). If provided, `country` must also be provided.')
-                  .optional(),
+                city: z.string().describe('City without spaces (e.g. `sanfrancisco`); requires `country`.').optional(),
                 state: z.string().describe('Two-letter state code.').optional(),
                 zip: z.string().describe('US ZIP code.').optional(),
                 asn: z.string().describe('Autonomous system number.').optional(),
@@ -369,10 +360,7 @@ export const operations: readonly OperationRow[] = [
             z
               .looseObject({
                 country: z.string().describe('ISO 3166 country code').optional(),
-                city: z
-                  .string()
-                  .describe('City name (no spaces, e.g. `sanfrancisco`). If provided, `country` must also be provided.')
-                  .optional(),
+                city: z.string().describe('City without spaces (e.g. `sanfrancisco`); requires `country`.').optional(),
                 state: z.string().describe('Two-letter state code.').optional(),
                 zip: z.string().describe('US ZIP code.').optional(),
                 asn: z.string().describe('Autonomous system number.').optional(),
@@ -538,19 +526,9 @@ export const operations: readonly OperationRow[] = [
           .describe('Filter sessions by status.')
           .meta({ default: 'active' })
           .optional(),
-        include_deleted: z
-          .boolean()
-          .describe('Deprecated: Use status=all instead.')
-          .meta({ default: false })
-          .optional(),
-        limit: z
-          .int()
-          .min(1)
-          .max(100)
-          .describe('Maximum number of results to return.')
-          .meta({ default: 20 })
-          .optional(),
-        offset: z.int().min(0).describe('Number of results to skip.').meta({ default: 0 }).optional(),
+        include_deleted: z.boolean().describe('Deprecated: Use status=all instead.').optional(),
+        limit: z.int().min(1).max(100).meta({ default: 20 }).optional(),
+        offset: z.int().min(0).optional(),
         query: z.string().describe('Search browsers by session ID, profile ID, proxy ID, or pool name.').optional(),
       }),
   },
@@ -595,14 +573,8 @@ export const operations: readonly OperationRow[] = [
     input: () =>
       z.strictObject({
         invocation_id: z.string().describe('action invocation ID').optional(),
-        stealth: z
-          .boolean()
-          .describe('If true, launches the browser in stealth mode to reduce detection by anti-bot mechanisms.')
-          .optional(),
-        headless: z
-          .boolean()
-          .describe('If true, launches the browser using a headless image (no VNC/GUI). Defaults to false.')
-          .optional(),
+        stealth: z.boolean().describe('Stealth mode, to reduce detection by anti-bot mechanisms.').optional(),
+        headless: z.boolean().describe('Use a headless image (no VNC/GUI).').optional(),
         gpu: z
           .boolean()
           .describe(
@@ -617,91 +589,76 @@ export const operations: readonly OperationRow[] = [
           .optional(),
         profile: z
           .looseObject({
-            id: z.string().describe('Profile ID to load for this browser session').optional(),
+            id: z.string().describe('Profile ID.').optional(),
             name: z
               .string()
               .min(1)
               .max(255)
               .regex(new RegExp('^[a-zA-Z0-9._-]{1,255}$'))
-              .describe('Profile name to load for this browser session (instead of id).')
+              .describe('Profile name (instead of id).')
               .optional(),
             save_changes: z
               .boolean()
-              .describe('If true, save changes made during the session back to the profile when the session ends.')
-              .meta({ default: false })
+              .describe("Save the session's changes back to the profile when it ends.")
               .optional(),
           })
-          .describe(
-            'Profile selection for the browser session. Provide either id or name. Profiles must be created beforehand.',
-          )
+          .describe('Profile to load, by id or name (it must exist).')
           .optional(),
         extensions: z
           .array(
             z
               .looseObject({
-                id: z.string().describe('Extension ID to load for this browser session').optional(),
+                id: z.string().describe('Extension ID.').optional(),
                 name: z
                   .string()
                   .min(1)
                   .max(255)
                   .regex(new RegExp('^[a-zA-Z0-9._-]{1,255}$'))
-                  .describe('Extension name to load for this browser session (instead of id).')
+                  .describe('Extension name (instead of id).')
                   .optional(),
               })
-              .describe(
-                'Extension selection for the browser session. Provide either id or name of an extension uploaded to Kernel.',
-              ),
+              .describe('An uploaded extension, by id or name.'),
           )
           .max(20)
-          .describe('List of browser extensions to load into the session. Provide each by id or name.')
+          .describe('Extensions to load into the browser.')
           .optional(),
-        proxy_id: z
-          .string()
-          .describe("Proxy to associate to the browser session. Must reference a proxy belonging to the caller's org.")
-          .optional(),
+        proxy_id: z.string().describe('ID of one of your proxies to use.').optional(),
         viewport: z
           .looseObject({
-            width: z.int().min(320).max(7680).describe('Browser window width in pixels.'),
-            height: z.int().min(240).max(4320).describe('Browser window height in pixels.'),
-            refresh_rate: z.int().describe('Display refresh rate in Hz.').optional(),
+            width: z.int().min(320).max(7680).describe('In pixels.'),
+            height: z.int().min(240).max(4320).describe('In pixels.'),
+            refresh_rate: z.int().describe('In Hz.').optional(),
           })
           .describe('Initial browser window size in pixels with optional refresh rate.')
           .optional(),
-        kiosk_mode: z
-          .boolean()
-          .describe('If true, launches the browser in kiosk mode to hide address bar and tabs in live view.')
-          .optional(),
+        kiosk_mode: z.boolean().describe('Kiosk mode: no address bar or tabs in live view.').optional(),
         start_url: z.string().describe('URL to open when the browser session is created.').optional(),
         chrome_policy: z
           .record(z.string(), z.unknown())
-          .describe(
-            'Custom Chrome enterprise policy overrides applied to this browser session. Keys are Chrome enterprise policy names; values must match their expected types.',
-          )
+          .describe('Chrome enterprise policies to set: policy name to a value of its expected type.')
           .optional(),
         telemetry: z
           .looseObject({
             browser: z
               .looseObject({
                 console: z
-                  .looseObject({ enabled: z.boolean().describe('Whether this category is captured.').optional() })
+                  .looseObject({ enabled: z.boolean().describe('Defaults to true.').optional() })
                   .describe('Console output (log, warn, error) and uncaught exceptions.')
                   .optional(),
                 page: z
-                  .looseObject({ enabled: z.boolean().describe('Whether this category is captured.').optional() })
-                  .describe(
-                    'Page lifecycle events including navigation, DOMContentLoaded, load, layout shifts, and LCP.',
-                  )
+                  .looseObject({ enabled: z.boolean().describe('Defaults to true.').optional() })
+                  .describe('Navigation, DOMContentLoaded, load, layout shifts and LCP.')
                   .optional(),
                 interaction: z
-                  .looseObject({ enabled: z.boolean().describe('Whether this category is captured.').optional() })
-                  .describe('User interaction events including clicks, keydowns, and scroll-settled events.')
+                  .looseObject({ enabled: z.boolean().describe('Defaults to true.').optional() })
+                  .describe('Clicks, keydowns and scroll-settled events.')
                   .optional(),
                 network: z
-                  .looseObject({ enabled: z.boolean().describe('Whether this category is captured.').optional() })
-                  .describe('HTTP request and response metadata including URL, method, status code, and timing.')
+                  .looseObject({ enabled: z.boolean().describe('Defaults to true.').optional() })
+                  .describe('HTTP requests and responses: URL, method, status, timing.')
                   .optional(),
               })
-              .describe('Per-category enable/disable flags.')
+              .describe('Per-category flags (omitted: capture all).')
               .optional(),
           })
           .nullable()
@@ -732,7 +689,6 @@ export const operations: readonly OperationRow[] = [
         include_deleted: z
           .boolean()
           .describe('When true, includes soft-deleted browser sessions in the lookup.')
-          .meta({ default: false })
           .optional(),
       }),
   },
@@ -772,18 +728,17 @@ export const operations: readonly OperationRow[] = [
           .optional(),
         profile: z
           .looseObject({
-            id: z.string().describe('Profile ID to load for this browser session').optional(),
+            id: z.string().describe('Profile ID.').optional(),
             name: z
               .string()
               .min(1)
               .max(255)
               .regex(new RegExp('^[a-zA-Z0-9._-]{1,255}$'))
-              .describe('Profile name to load for this browser session (instead of id).')
+              .describe('Profile name (instead of id).')
               .optional(),
             save_changes: z
               .boolean()
-              .describe('If true, save changes made during the session back to the profile when the session ends.')
-              .meta({ default: false })
+              .describe("Save the session's changes back to the profile when it ends.")
               .optional(),
           })
           .describe(
@@ -795,11 +750,10 @@ export const operations: readonly OperationRow[] = [
             force: z
               .boolean()
               .describe('If true, allow the viewport change even when a live view or recording/replay is active.')
-              .meta({ default: false })
               .optional(),
-            width: z.int().min(320).max(7680).describe('Browser window width in pixels.'),
-            height: z.int().min(240).max(4320).describe('Browser window height in pixels.'),
-            refresh_rate: z.int().describe('Display refresh rate in Hz.').optional(),
+            width: z.int().min(320).max(7680).describe('In pixels.'),
+            height: z.int().min(240).max(4320).describe('In pixels.'),
+            refresh_rate: z.int().describe('In Hz.').optional(),
           })
           .describe('Viewport configuration to apply to the browser session.')
           .optional(),
@@ -808,25 +762,23 @@ export const operations: readonly OperationRow[] = [
             browser: z
               .looseObject({
                 console: z
-                  .looseObject({ enabled: z.boolean().describe('Whether this category is captured.').optional() })
+                  .looseObject({ enabled: z.boolean().describe('Defaults to true.').optional() })
                   .describe('Console output (log, warn, error) and uncaught exceptions.')
                   .optional(),
                 page: z
-                  .looseObject({ enabled: z.boolean().describe('Whether this category is captured.').optional() })
-                  .describe(
-                    'Page lifecycle events including navigation, DOMContentLoaded, load, layout shifts, and LCP.',
-                  )
+                  .looseObject({ enabled: z.boolean().describe('Defaults to true.').optional() })
+                  .describe('Navigation, DOMContentLoaded, load, layout shifts and LCP.')
                   .optional(),
                 interaction: z
-                  .looseObject({ enabled: z.boolean().describe('Whether this category is captured.').optional() })
-                  .describe('User interaction events including clicks, keydowns, and scroll-settled events.')
+                  .looseObject({ enabled: z.boolean().describe('Defaults to true.').optional() })
+                  .describe('Clicks, keydowns and scroll-settled events.')
                   .optional(),
                 network: z
-                  .looseObject({ enabled: z.boolean().describe('Whether this category is captured.').optional() })
-                  .describe('HTTP request and response metadata including URL, method, status code, and timing.')
+                  .looseObject({ enabled: z.boolean().describe('Defaults to true.').optional() })
+                  .describe('HTTP requests and responses: URL, method, status, timing.')
                   .optional(),
               })
-              .describe('Per-category enable/disable flags.')
+              .describe('Per-category flags (omitted: capture all).')
               .optional(),
           })
           .nullable()
@@ -1067,7 +1019,7 @@ export const operations: readonly OperationRow[] = [
         click_type: z.enum(['down', 'up', 'click']).describe('Type of click action').optional(),
         x: z.int().describe('X coordinate of the click position'),
         y: z.int().describe('Y coordinate of the click position'),
-        hold_keys: z.array(z.string()).describe('Modifier keys to hold during the click').optional(),
+        hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
         num_clicks: z.int().describe('Number of times to repeat the click').meta({ default: 1 }).optional(),
       }),
   },
@@ -1098,19 +1050,17 @@ export const operations: readonly OperationRow[] = [
         id: z.string().describe('Browser session ID'),
         x: z.int().describe('X coordinate to move the cursor to'),
         y: z.int().describe('Y coordinate to move the cursor to'),
-        hold_keys: z.array(z.string()).describe('Modifier keys to hold during the move').optional(),
+        hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
         smooth: z
           .boolean()
-          .describe('Use human-like Bezier curve path instead of instant mouse movement.')
+          .describe('Human-like Bezier path instead of an instant move.')
           .meta({ default: true })
           .optional(),
         duration_ms: z
           .int()
           .min(50)
           .max(5000)
-          .describe(
-            'Target total duration in milliseconds for the mouse movement when smooth=true. Omit for automatic timing based on distance.',
-          )
+          .describe('Total time in ms when smooth (omit: from the distance).')
           .optional(),
       }),
   },
@@ -1167,7 +1117,7 @@ export const operations: readonly OperationRow[] = [
       z.strictObject({
         id: z.string().describe('Browser session ID'),
         text: z.string().describe('Text to type on the browser instance'),
-        delay: z.int().min(0).describe('Delay in milliseconds between keystrokes').meta({ default: 0 }).optional(),
+        delay: z.int().min(0).describe('Delay in milliseconds between keystrokes').optional(),
       }),
   },
   {
@@ -1196,9 +1146,8 @@ export const operations: readonly OperationRow[] = [
           .int()
           .min(0)
           .describe('Duration to hold the keys down in milliseconds. If omitted or 0, keys are tapped.')
-          .meta({ default: 0 })
           .optional(),
-        hold_keys: z.array(z.string()).describe('Modifier keys to hold during the key press sequence.').optional(),
+        hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
       }),
   },
   {
@@ -1228,17 +1177,9 @@ export const operations: readonly OperationRow[] = [
         id: z.string().describe('Browser session ID'),
         x: z.int().describe('X coordinate at which to perform the scroll'),
         y: z.int().describe('Y coordinate at which to perform the scroll'),
-        delta_x: z
-          .int()
-          .describe('Horizontal scroll amount in xdotool "wheel units." Positive scrolls right, negative scrolls left.')
-          .meta({ default: 0 })
-          .optional(),
-        delta_y: z
-          .int()
-          .describe('Vertical scroll amount in xdotool "wheel units." Positive scrolls down, negative scrolls up.')
-          .meta({ default: 0 })
-          .optional(),
-        hold_keys: z.array(z.string()).describe('Modifier keys to hold during the scroll').optional(),
+        delta_x: z.int().describe('Horizontal wheel units; positive scrolls right.').optional(),
+        delta_y: z.int().describe('Vertical wheel units; positive scrolls down.').optional(),
+        hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
       }),
   },
   {
@@ -1271,39 +1212,25 @@ export const operations: readonly OperationRow[] = [
           .min(2)
           .describe('Ordered list of [x, y] coordinate pairs to move through while dragging.'),
         button: z.enum(['left', 'middle', 'right']).describe('Mouse button to drag with').optional(),
-        delay: z
-          .int()
-          .min(0)
-          .describe('Delay in milliseconds between button down and starting to move along the path.')
-          .meta({ default: 0 })
-          .optional(),
-        steps_per_segment: z
-          .int()
-          .min(1)
-          .describe('Number of relative move steps per segment in the path.')
-          .meta({ default: 10 })
-          .optional(),
+        delay: z.int().min(0).describe('Delay in ms after button down, before moving.').optional(),
+        steps_per_segment: z.int().min(1).describe('Move steps per path segment.').meta({ default: 10 }).optional(),
         step_delay_ms: z
           .int()
           .min(0)
-          .describe('Delay in milliseconds between relative steps while dragging (not the initial delay).')
+          .describe('Delay in ms between steps (not the initial delay).')
           .meta({ default: 50 })
           .optional(),
-        hold_keys: z.array(z.string()).describe('Modifier keys to hold during the drag').optional(),
+        hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
         smooth: z
           .boolean()
-          .describe(
-            'Use human-like Bezier curves between path waypoints instead of linear interpolation. When true, steps_per_segment and step_delay_ms are ignored.',
-          )
+          .describe('Bezier curves between waypoints; when true, steps_per_segment and step_delay_ms are ignored.')
           .meta({ default: true })
           .optional(),
         duration_ms: z
           .int()
           .min(50)
           .max(10000)
-          .describe(
-            'Target total duration in milliseconds for the entire drag movement when smooth=true. Omit for automatic timing based on total path length.',
-          )
+          .describe('Total time in ms when smooth (omit: from the path length).')
           .optional(),
       }),
   },
@@ -1375,7 +1302,7 @@ export const operations: readonly OperationRow[] = [
                     click_type: z.enum(['down', 'up', 'click']).describe('Type of click action').optional(),
                     x: z.int().describe('X coordinate of the click position'),
                     y: z.int().describe('Y coordinate of the click position'),
-                    hold_keys: z.array(z.string()).describe('Modifier keys to hold during the click').optional(),
+                    hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
                     num_clicks: z.int().describe('Number of times to repeat the click').meta({ default: 1 }).optional(),
                   })
                   .optional(),
@@ -1383,67 +1310,40 @@ export const operations: readonly OperationRow[] = [
                   .strictObject({
                     x: z.int().describe('X coordinate to move the cursor to'),
                     y: z.int().describe('Y coordinate to move the cursor to'),
-                    hold_keys: z.array(z.string()).describe('Modifier keys to hold during the move').optional(),
+                    hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
                     smooth: z
                       .boolean()
-                      .describe('Use human-like Bezier curve path instead of instant mouse movement.')
+                      .describe('Human-like Bezier path instead of an instant move.')
                       .meta({ default: true })
                       .optional(),
                     duration_ms: z
                       .int()
                       .min(50)
                       .max(5000)
-                      .describe(
-                        'Target total duration in milliseconds for the mouse movement when smooth=true. Omit for automatic timing based on distance.',
-                      )
+                      .describe('Total time in ms when smooth (omit: from the distance).')
                       .optional(),
                   })
                   .optional(),
                 type_text: z
                   .strictObject({
                     text: z.string().describe('Text to type on the browser instance'),
-                    delay: z
-                      .int()
-                      .min(0)
-                      .describe('Delay in milliseconds between keystrokes')
-                      .meta({ default: 0 })
-                      .optional(),
+                    delay: z.int().min(0).describe('Delay in milliseconds between keystrokes').optional(),
                   })
                   .optional(),
                 press_key: z
                   .strictObject({
                     keys: z.array(z.string()).describe('List of key symbols to press.'),
-                    duration: z
-                      .int()
-                      .min(0)
-                      .describe('Duration to hold the keys down in milliseconds.')
-                      .meta({ default: 0 })
-                      .optional(),
-                    hold_keys: z
-                      .array(z.string())
-                      .describe('Modifier keys to hold during the key press sequence.')
-                      .optional(),
+                    duration: z.int().min(0).describe('Duration to hold the keys down in milliseconds.').optional(),
+                    hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
                   })
                   .optional(),
                 scroll: z
                   .strictObject({
                     x: z.int().describe('X coordinate at which to perform the scroll'),
                     y: z.int().describe('Y coordinate at which to perform the scroll'),
-                    delta_x: z
-                      .int()
-                      .describe(
-                        'Horizontal scroll amount in xdotool "wheel units." Positive scrolls right, negative scrolls left.',
-                      )
-                      .meta({ default: 0 })
-                      .optional(),
-                    delta_y: z
-                      .int()
-                      .describe(
-                        'Vertical scroll amount in xdotool "wheel units." Positive scrolls down, negative scrolls up.',
-                      )
-                      .meta({ default: 0 })
-                      .optional(),
-                    hold_keys: z.array(z.string()).describe('Modifier keys to hold during the scroll').optional(),
+                    delta_x: z.int().describe('Horizontal wheel units; positive scrolls right.').optional(),
+                    delta_y: z.int().describe('Vertical wheel units; positive scrolls down.').optional(),
+                    hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
                   })
                   .optional(),
                 drag_mouse: z
@@ -1453,29 +1353,24 @@ export const operations: readonly OperationRow[] = [
                       .min(2)
                       .describe('Ordered list of [x, y] coordinate pairs to move through while dragging.'),
                     button: z.enum(['left', 'middle', 'right']).describe('Mouse button to drag with').optional(),
-                    delay: z
-                      .int()
-                      .min(0)
-                      .describe('Delay in milliseconds between button down and starting to move along the path.')
-                      .meta({ default: 0 })
-                      .optional(),
+                    delay: z.int().min(0).describe('Delay in ms after button down, before moving.').optional(),
                     steps_per_segment: z
                       .int()
                       .min(1)
-                      .describe('Number of relative move steps per segment in the path.')
+                      .describe('Move steps per path segment.')
                       .meta({ default: 10 })
                       .optional(),
                     step_delay_ms: z
                       .int()
                       .min(0)
-                      .describe('Delay in milliseconds between relative steps while dragging (not the initial delay).')
+                      .describe('Delay in ms between steps (not the initial delay).')
                       .meta({ default: 50 })
                       .optional(),
-                    hold_keys: z.array(z.string()).describe('Modifier keys to hold during the drag').optional(),
+                    hold_keys: z.array(z.string()).describe('Modifier keys to hold.').optional(),
                     smooth: z
                       .boolean()
                       .describe(
-                        'Use human-like Bezier curves between path waypoints instead of linear interpolation. When true, steps_per_segment and step_delay_ms are ignored.',
+                        'Bezier curves between waypoints; when true, steps_per_segment and step_delay_ms are ignored.',
                       )
                       .meta({ default: true })
                       .optional(),
@@ -1483,9 +1378,7 @@ export const operations: readonly OperationRow[] = [
                       .int()
                       .min(50)
                       .max(10000)
-                      .describe(
-                        'Target total duration in milliseconds for the entire drag movement when smooth=true. Omit for automatic timing based on total path length.',
-                      )
+                      .describe('Total time in ms when smooth (omit: from the path length).')
                       .optional(),
                   })
                   .optional(),
@@ -1586,8 +1479,8 @@ export const operations: readonly OperationRow[] = [
       z.strictObject({
         app_name: z.string().describe('Filter results by application name.').optional(),
         version: z.string().describe('Filter results by version label.').optional(),
-        limit: z.int().min(1).max(100).describe('Limit the number of apps to return.').meta({ default: 20 }).optional(),
-        offset: z.int().min(0).describe('Offset the number of apps to return.').meta({ default: 0 }).optional(),
+        limit: z.int().min(1).max(100).meta({ default: 20 }).optional(),
+        offset: z.int().min(0).optional(),
         query: z.string().describe('Search apps by name.').optional(),
       }),
   },
@@ -1613,14 +1506,8 @@ export const operations: readonly OperationRow[] = [
           .string()
           .describe('Filter results by application version. Requires app_name to be set.')
           .optional(),
-        limit: z
-          .int()
-          .min(1)
-          .max(100)
-          .describe('Limit the number of deployments to return.')
-          .meta({ default: 20 })
-          .optional(),
-        offset: z.int().min(0).describe('Offset the number of deployments to return.').meta({ default: 0 }).optional(),
+        limit: z.int().min(1).max(100).meta({ default: 20 }).optional(),
+        offset: z.int().min(0).optional(),
       }),
   },
   {
@@ -1678,7 +1565,7 @@ export const operations: readonly OperationRow[] = [
             .describe('Region for deployment. Currently we only support "aws.us-east-1a"')
             .meta({ default: 'aws.us-east-1a' })
             .optional(),
-          force: z.boolean().describe('Allow overwriting an existing app version').meta({ default: false }).optional(),
+          force: z.boolean().describe('Allow overwriting an existing app version').optional(),
           env_vars: z
             .record(z.string(), z.string())
             .describe('Map of environment variables to set for the deployed application.')
@@ -1999,7 +1886,7 @@ export const operations: readonly OperationRow[] = [
       z.strictObject({
         id: z.string().describe('Browser session ID'),
         path: z.string().describe('Directory to watch.'),
-        recursive: z.boolean().describe('Whether to watch recursively.').meta({ default: false }).optional(),
+        recursive: z.boolean().describe('Whether to watch recursively.').optional(),
       }),
   },
   {
@@ -2077,20 +1964,16 @@ export const operations: readonly OperationRow[] = [
       z.strictObject({
         id: z.string().describe('Browser session ID'),
         command: z.string().describe('Executable or shell command to run.'),
-        args: z.array(z.string()).describe('Command arguments.').meta({ default: [] }).optional(),
+        args: z.array(z.string()).describe('Command arguments.').optional(),
         cwd: z
           .string()
           .regex(new RegExp('^/.*'))
           .nullable()
           .describe('Working directory (absolute path) to run the command in.')
           .optional(),
-        env: z
-          .record(z.string(), z.string())
-          .describe('Environment variables to set for the process.')
-          .meta({ default: {} })
-          .optional(),
+        env: z.record(z.string(), z.string()).describe('Environment variables to set for the process.').optional(),
         as_user: z.string().nullable().describe('Run the process as this user.').optional(),
-        as_root: z.boolean().describe('Run the process with root privileges.').meta({ default: false }).optional(),
+        as_root: z.boolean().describe('Run the process with root privileges.').optional(),
         timeout_sec: z.int().nullable().describe('Maximum execution time in seconds.').optional(),
       }),
   },
@@ -2119,11 +2002,7 @@ export const operations: readonly OperationRow[] = [
     input: () =>
       z.strictObject({
         id: z.string().describe('Browser session ID'),
-        allocate_tty: z
-          .boolean()
-          .describe('Allocate a pseudo-terminal (PTY) for interactive shells.')
-          .meta({ default: false })
-          .optional(),
+        allocate_tty: z.boolean().describe('Allocate a pseudo-terminal (PTY) for interactive shells.').optional(),
         rows: z
           .int()
           .min(1)
@@ -2137,20 +2016,16 @@ export const operations: readonly OperationRow[] = [
           .describe('Initial terminal columns. Only used when allocate_tty is true.')
           .optional(),
         command: z.string().describe('Executable or shell command to run.'),
-        args: z.array(z.string()).describe('Command arguments.').meta({ default: [] }).optional(),
+        args: z.array(z.string()).describe('Command arguments.').optional(),
         cwd: z
           .string()
           .regex(new RegExp('^/.*'))
           .nullable()
           .describe('Working directory (absolute path) to run the command in.')
           .optional(),
-        env: z
-          .record(z.string(), z.string())
-          .describe('Environment variables to set for the process.')
-          .meta({ default: {} })
-          .optional(),
+        env: z.record(z.string(), z.string()).describe('Environment variables to set for the process.').optional(),
         as_user: z.string().nullable().describe('Run the process as this user.').optional(),
-        as_root: z.boolean().describe('Run the process with root privileges.').meta({ default: false }).optional(),
+        as_root: z.boolean().describe('Run the process with root privileges.').optional(),
         timeout_sec: z.int().nullable().describe('Maximum execution time in seconds.').optional(),
       }),
   },
@@ -2538,7 +2413,7 @@ export const operations: readonly OperationRow[] = [
           .int()
           .min(1)
           .describe(
-            "Number of browsers to maintain in the pool. The maximum size is determined by your organization's pooled sessions limit (the sum of all pool sizes cannot exceed your limit).",
+            "Browsers to keep in the pool; all your pools' sizes together cannot exceed your pooled sessions limit.",
           ),
         fill_rate_per_minute: z
           .int()
@@ -2554,75 +2429,56 @@ export const operations: readonly OperationRow[] = [
           .describe('Default idle timeout in seconds for browsers acquired from this pool before they are destroyed.')
           .meta({ default: 600 })
           .optional(),
-        stealth: z
-          .boolean()
-          .describe('If true, launches the browser in stealth mode to reduce detection by anti-bot mechanisms.')
-          .optional(),
-        headless: z
-          .boolean()
-          .describe('If true, launches the browser using a headless image. Defaults to false.')
-          .optional(),
+        stealth: z.boolean().describe('Stealth mode, to reduce detection by anti-bot mechanisms.').optional(),
+        headless: z.boolean().describe('Use a headless image (no VNC/GUI).').optional(),
         profile: z
           .looseObject({
-            id: z.string().describe('Profile ID to load for this browser session').optional(),
+            id: z.string().describe('Profile ID.').optional(),
             name: z
               .string()
               .min(1)
               .max(255)
               .regex(new RegExp('^[a-zA-Z0-9._-]{1,255}$'))
-              .describe('Profile name to load for this browser session (instead of id).')
+              .describe('Profile name (instead of id).')
               .optional(),
             save_changes: z
               .boolean()
-              .describe('If true, save changes made during the session back to the profile when the session ends.')
-              .meta({ default: false })
+              .describe("Save the session's changes back to the profile when it ends.")
               .optional(),
           })
-          .describe(
-            'Profile selection for the browser session. Provide either id or name. Profiles must be created beforehand.',
-          )
+          .describe('Profile to load, by id or name (it must exist).')
           .optional(),
         extensions: z
           .array(
             z
               .looseObject({
-                id: z.string().describe('Extension ID to load for this browser session').optional(),
+                id: z.string().describe('Extension ID.').optional(),
                 name: z
                   .string()
                   .min(1)
                   .max(255)
                   .regex(new RegExp('^[a-zA-Z0-9._-]{1,255}$'))
-                  .describe('Extension name to load for this browser session (instead of id).')
+                  .describe('Extension name (instead of id).')
                   .optional(),
               })
-              .describe(
-                'Extension selection for the browser session. Provide either id or name of an extension uploaded to Kernel.',
-              ),
+              .describe('An uploaded extension, by id or name.'),
           )
           .max(20)
-          .describe('List of browser extensions to load into the session. Provide each by id or name.')
+          .describe('Extensions to load into the browsers.')
           .optional(),
-        proxy_id: z
-          .string()
-          .describe("Proxy to associate to the browser session. Must reference a proxy belonging to the caller's org.")
-          .optional(),
+        proxy_id: z.string().describe('ID of one of your proxies to use.').optional(),
         viewport: z
           .looseObject({
-            width: z.int().min(320).max(7680).describe('Browser window width in pixels.'),
-            height: z.int().min(240).max(4320).describe('Browser window height in pixels.'),
-            refresh_rate: z.int().describe('Display refresh rate in Hz.').optional(),
+            width: z.int().min(320).max(7680).describe('In pixels.'),
+            height: z.int().min(240).max(4320).describe('In pixels.'),
+            refresh_rate: z.int().describe('In Hz.').optional(),
           })
           .describe('Initial browser window size in pixels with optional refresh rate.')
           .optional(),
-        kiosk_mode: z
-          .boolean()
-          .describe('If true, launches the browser in kiosk mode to hide address bar and tabs in live view.')
-          .optional(),
+        kiosk_mode: z.boolean().describe('Kiosk mode: no address bar or tabs in live view.').optional(),
         chrome_policy: z
           .record(z.string(), z.unknown())
-          .describe(
-            'Custom Chrome enterprise policy overrides applied to all browsers in this pool. Keys are Chrome enterprise policy names; values must match their expected types.',
-          )
+          .describe('Chrome enterprise policies to set: policy name to a value of its expected type.')
           .optional(),
         start_url: z.string().describe('URL to navigate to when a new browser is warmed into the pool.').optional(),
       }),
@@ -2686,7 +2542,6 @@ export const operations: readonly OperationRow[] = [
         discard_all_idle: z
           .boolean()
           .describe('Whether to discard all idle browsers and rebuild the pool immediately.')
-          .meta({ default: false })
           .optional(),
         name: z
           .string()
@@ -2697,7 +2552,7 @@ export const operations: readonly OperationRow[] = [
           .int()
           .min(1)
           .describe(
-            "Number of browsers to maintain in the pool. The maximum size is determined by your organization's pooled sessions limit (the sum of all pool sizes cannot exceed your limit).",
+            "Browsers to keep in the pool; all your pools' sizes together cannot exceed your pooled sessions limit.",
           ),
         fill_rate_per_minute: z
           .int()
@@ -2713,75 +2568,56 @@ export const operations: readonly OperationRow[] = [
           .describe('Default idle timeout in seconds for browsers acquired from this pool before they are destroyed.')
           .meta({ default: 600 })
           .optional(),
-        stealth: z
-          .boolean()
-          .describe('If true, launches the browser in stealth mode to reduce detection by anti-bot mechanisms.')
-          .optional(),
-        headless: z
-          .boolean()
-          .describe('If true, launches the browser using a headless image. Defaults to false.')
-          .optional(),
+        stealth: z.boolean().describe('Stealth mode, to reduce detection by anti-bot mechanisms.').optional(),
+        headless: z.boolean().describe('Use a headless image (no VNC/GUI).').optional(),
         profile: z
           .looseObject({
-            id: z.string().describe('Profile ID to load for this browser session').optional(),
+            id: z.string().describe('Profile ID.').optional(),
             name: z
               .string()
               .min(1)
               .max(255)
               .regex(new RegExp('^[a-zA-Z0-9._-]{1,255}$'))
-              .describe('Profile name to load for this browser session (instead of id).')
+              .describe('Profile name (instead of id).')
               .optional(),
             save_changes: z
               .boolean()
-              .describe('If true, save changes made during the session back to the profile when the session ends.')
-              .meta({ default: false })
+              .describe("Save the session's changes back to the profile when it ends.")
               .optional(),
           })
-          .describe(
-            'Profile selection for the browser session. Provide either id or name. Profiles must be created beforehand.',
-          )
+          .describe('Profile to load, by id or name (it must exist).')
           .optional(),
         extensions: z
           .array(
             z
               .looseObject({
-                id: z.string().describe('Extension ID to load for this browser session').optional(),
+                id: z.string().describe('Extension ID.').optional(),
                 name: z
                   .string()
                   .min(1)
                   .max(255)
                   .regex(new RegExp('^[a-zA-Z0-9._-]{1,255}$'))
-                  .describe('Extension name to load for this browser session (instead of id).')
+                  .describe('Extension name (instead of id).')
                   .optional(),
               })
-              .describe(
-                'Extension selection for the browser session. Provide either id or name of an extension uploaded to Kernel.',
-              ),
+              .describe('An uploaded extension, by id or name.'),
           )
           .max(20)
-          .describe('List of browser extensions to load into the session. Provide each by id or name.')
+          .describe('Extensions to load into the browsers.')
           .optional(),
-        proxy_id: z
-          .string()
-          .describe("Proxy to associate to the browser session. Must reference a proxy belonging to the caller's org.")
-          .optional(),
+        proxy_id: z.string().describe('ID of one of your proxies to use.').optional(),
         viewport: z
           .looseObject({
-            width: z.int().min(320).max(7680).describe('Browser window width in pixels.'),
-            height: z.int().min(240).max(4320).describe('Browser window height in pixels.'),
-            refresh_rate: z.int().describe('Display refresh rate in Hz.').optional(),
+            width: z.int().min(320).max(7680).describe('In pixels.'),
+            height: z.int().min(240).max(4320).describe('In pixels.'),
+            refresh_rate: z.int().describe('In Hz.').optional(),
           })
           .describe('Initial browser window size in pixels with optional refresh rate.')
           .optional(),
-        kiosk_mode: z
-          .boolean()
-          .describe('If true, launches the browser in kiosk mode to hide address bar and tabs in live view.')
-          .optional(),
+        kiosk_mode: z.boolean().describe('Kiosk mode: no address bar or tabs in live view.').optional(),
         chrome_policy: z
           .record(z.string(), z.unknown())
-          .describe(
-            'Custom Chrome enterprise policy overrides applied to all browsers in this pool. Keys are Chrome enterprise policy names; values must match their expected types.',
-          )
+          .describe('Chrome enterprise policies to set: policy name to a value of its expected type.')
           .optional(),
         start_url: z.string().describe('URL to navigate to when a new browser is warmed into the pool.').optional(),
       }),
@@ -2806,11 +2642,7 @@ export const operations: readonly OperationRow[] = [
     input: () =>
       z.strictObject({
         id_or_name: z.string().describe('Browser pool ID or name'),
-        force: z
-          .boolean()
-          .describe('If true, force delete even if browsers are currently leased.')
-          .meta({ default: false })
-          .optional(),
+        force: z.boolean().describe('If true, force delete even if browsers are currently leased.').optional(),
       }),
   },
   {
@@ -2903,14 +2735,8 @@ export const operations: readonly OperationRow[] = [
     inDefaultSet: true,
     input: () =>
       z.strictObject({
-        limit: z
-          .int()
-          .min(1)
-          .max(100)
-          .describe('Limit the number of profiles to return.')
-          .meta({ default: 20 })
-          .optional(),
-        offset: z.int().min(0).describe('Offset the number of profiles to return.').meta({ default: 0 }).optional(),
+        limit: z.int().min(1).max(100).meta({ default: 20 }).optional(),
+        offset: z.int().min(0).optional(),
         query: z.string().describe('Search profiles by name or ID.').optional(),
       }),
   },
@@ -3009,8 +2835,8 @@ export const operations: readonly OperationRow[] = [
       z.strictObject({
         profile_name: z.string().describe('Filter by profile name').optional(),
         domain: z.string().describe('Filter by domain').optional(),
-        limit: z.int().max(100).describe('Maximum number of results to return').meta({ default: 20 }).optional(),
-        offset: z.int().describe('Number of results to skip').meta({ default: 0 }).optional(),
+        limit: z.int().max(100).meta({ default: 20 }).optional(),
+        offset: z.int().optional(),
       }),
   },
   {
@@ -3056,7 +2882,7 @@ export const operations: readonly OperationRow[] = [
             id: z.string().describe('Proxy ID').optional(),
             name: z.string().describe('Proxy name').optional(),
           })
-          .describe("Proxy selection. Provide either id or name. The proxy must belong to the caller's org.")
+          .describe('Proxy to use, by id or name.')
           .optional(),
         credential: z
           .strictObject({
@@ -3085,7 +2911,7 @@ export const operations: readonly OperationRow[] = [
         auto_reauth: z
           .boolean()
           .describe(
-            'Whether to permit automatic re-authentication when a scheduled health check detects an expired session. When false, expired sessions are marked as `NEEDS_AUTH` instead of attempting re-auth.',
+            'Re-authenticate when a health check finds the session expired; when false, it is marked `NEEDS_AUTH`.',
           )
           .meta({ default: true })
           .optional(),
@@ -3097,7 +2923,6 @@ export const operations: readonly OperationRow[] = [
         record_session: z
           .boolean()
           .describe('Whether to record browser sessions for this connection by default. Useful for debugging.')
-          .meta({ default: false })
           .optional(),
       }),
   },
@@ -3176,7 +3001,7 @@ export const operations: readonly OperationRow[] = [
         auto_reauth: z
           .boolean()
           .describe(
-            'Whether automatic re-authentication is permitted for this connection. When false, expired sessions detected by a health check are marked as `NEEDS_AUTH` instead of attempting re-auth.',
+            'Re-authenticate when a health check finds the session expired; when false, it is marked `NEEDS_AUTH`.',
           )
           .optional(),
         save_credentials: z.boolean().describe('Whether to save credentials after every successful login').optional(),
@@ -3189,7 +3014,7 @@ export const operations: readonly OperationRow[] = [
             id: z.string().describe('Proxy ID').optional(),
             name: z.string().describe('Proxy name').optional(),
           })
-          .describe("Proxy selection. Provide either id or name. The proxy must belong to the caller's org.")
+          .describe('Proxy to use, by id or name.')
           .optional(),
       }),
   },
@@ -3238,7 +3063,7 @@ export const operations: readonly OperationRow[] = [
             id: z.string().describe('Proxy ID').optional(),
             name: z.string().describe('Proxy name').optional(),
           })
-          .describe("Proxy selection. Provide either id or name. The proxy must belong to the caller's org.")
+          .describe('Proxy to use, by id or name.')
           .optional(),
         record_session: z
           .boolean()
@@ -3474,8 +3299,8 @@ export const operations: readonly OperationRow[] = [
       z.strictObject({
         profile_name: z.string().describe('Filter by profile name').optional(),
         domain: z.string().describe('Filter by domain').optional(),
-        limit: z.int().max(100).describe('Maximum number of results to return').meta({ default: 20 }).optional(),
-        offset: z.int().describe('Number of results to skip').meta({ default: 0 }).optional(),
+        limit: z.int().max(100).meta({ default: 20 }).optional(),
+        offset: z.int().optional(),
       }),
   },
   {
@@ -3682,8 +3507,8 @@ export const operations: readonly OperationRow[] = [
     input: () =>
       z.strictObject({
         domain: z.string().describe('Filter by domain').optional(),
-        limit: z.int().max(100).describe('Maximum number of results to return').meta({ default: 20 }).optional(),
-        offset: z.int().describe('Number of results to skip').meta({ default: 0 }).optional(),
+        limit: z.int().max(100).meta({ default: 20 }).optional(),
+        offset: z.int().optional(),
       }),
   },
   {
@@ -3991,8 +3816,8 @@ export const operations: readonly OperationRow[] = [
     answer: { kind: 'json', mediaType: 'application/json', list: true },
     input: () =>
       z.strictObject({
-        limit: z.int().max(100).describe('Maximum number of results to return').meta({ default: 20 }).optional(),
-        offset: z.int().describe('Number of results to skip').meta({ default: 0 }).optional(),
+        limit: z.int().max(100).meta({ default: 20 }).optional(),
+        offset: z.int().optional(),
         query: z.string().describe('Case-insensitive substring match against project name').optional(),
       }),
   },
@@ -4159,8 +3984,8 @@ export const operations: readonly OperationRow[] = [
     answer: { kind: 'json', mediaType: 'application/json', list: true },
     input: () =>
       z.strictObject({
-        limit: z.int().max(100).describe('Maximum number of results to return').meta({ default: 20 }).optional(),
-        offset: z.int().describe('Number of results to skip').meta({ default: 0 }).optional(),
+        limit: z.int().max(100).meta({ default: 20 }).optional(),
+        offset: z.int().optional(),
         query: z.string().describe('Case-insensitive substring match against project name').optional(),
       }),
   },
@@ -4317,10 +4142,7 @@ export const operations: readonly OperationRow[] = [
     body: { kind: 'none', fields: [], binary: [] },
     answer: { kind: 'json', mediaType: 'application/json', list: true },
     input: () =>
-      z.strictObject({
-        limit: z.int().max(100).describe('Maximum number of results to return').meta({ default: 20 }).optional(),
-        offset: z.int().describe('Number of results to skip').meta({ default: 0 }).optional(),
-      }),
+      z.strictObject({ limit: z.int().max(100).meta({ default: 20 }).optional(), offset: z.int().optional() }),
   },
   {
     operationId: 'postApiKeys',

@@ -62,13 +62,18 @@ export function defineTool<Args extends Record<string, unknown>>(def: ToolDefini
 
 const SAFE_INT = Number.MAX_SAFE_INTEGER;
 
-/** Drops what adds bytes and no meaning for a client: `$schema`, and the safe-integer bounds zod adds to ints. */
+/**
+ * Drops what adds bytes and no meaning for a client: `$schema`, the safe-integer bounds zod adds to ints, and the
+ * regular expression zod adds beside a `format` (`format: uuid` says what the 100-character pattern says).
+ */
 function lean(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(lean);
   if (!node || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
+  const formatted = typeof (node as { format?: unknown }).format === 'string';
   for (const [k, v] of Object.entries(node)) {
     if (k === '$schema') continue;
+    if (k === 'pattern' && formatted) continue;
     // Object keys are always strings in JSON: zod records add `propertyNames: {type: string}`, which says nothing.
     if (k === 'propertyNames' && JSON.stringify(v) === '{"type":"string"}') continue;
     if ((k === 'maximum' && v === SAFE_INT) || (k === 'minimum' && v === -SAFE_INT)) continue;
