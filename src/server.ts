@@ -110,18 +110,20 @@ function listChangeAnnouncer(port: NotificationPort, logger: Logger): (def: Tool
 
 /**
  * What one request needs, when it is known before its server is built: the 2026-07-28 HTTP handler builds a server
- * for every request (the SDK's createMcpHandler asks its factory for a fresh instance each time), and a `tools/call`
- * needs only the tool it calls.
+ * for every request (the SDK's createMcpHandler asks its factory for a fresh instance each time). A `tools/call`
+ * needs only the tool it calls; a `server/discover` (every new client's first request) only what the server
+ * declares: its capabilities and instructions.
  */
-export interface RequestScope {
-  /** The tool a `tools/call` names. */
-  tool: string;
-}
+export type RequestScope = { tool: string } | { discover: true };
 
-/** The scope of a parsed JSON-RPC body: a single `tools/call` names its tool; anything else needs everything. */
+/**
+ * The scope of a parsed JSON-RPC body: a single `tools/call` names its tool, a `server/discover` needs no
+ * registration; anything else needs everything.
+ */
 export function requestScope(body: unknown): RequestScope | undefined {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const { method, params } = body as { method?: unknown; params?: { name?: unknown } };
+  if (method === 'server/discover') return { discover: true };
   return method === 'tools/call' && typeof params?.name === 'string' ? { tool: params.name } : undefined;
 }
 
@@ -137,10 +139,13 @@ function selectedTool(tools: readonly ToolDefinition[], name: string): ToolDefin
   return m.get(name);
 }
 
+/** The capabilities a whole server declares, by deps: taken from one whole build per tenant, the first time. */
+const declared = new WeakMap<ServerDeps, ReturnType<McpServer['server']['getCapabilities']>>();
+
 /**
  * One McpServer with everything the selection offers; with a scope naming a selected tool, that tool alone (no
  * resources, prompts, views or skills, which a tools/call never touches). A tool not offered gets the whole server,
- * which answers it as usual.
+ * which answers it as usual. A `server/discover` scope gets no registration, only what the whole server declares.
  */
 export function createServer(
   config: Config,
@@ -148,26 +153,17 @@ export function createServer(
   port: NotificationPort,
   scope?: RequestScope,
 ): McpServer {
-  const server = new McpServer(
-    { name: 'kernel-mcp', title: 'Kernel', version: VERSION },
-    {
-      capabilities: {
-        tools: { listChanged: false },
-        resources: { subscribe: true, listChanged: true },
-        // The prompts are built from the shipped skills: their list never changes while the process runs.
-        prompts: { listChanged: false },
-      },
-      instructions: cachedInstructions(config, deps.simulated),
-      cacheHints: {
-        'tools/list': { ttlMs: 300_000, cacheScope: 'private' },
-        'resources/templates/list': { ttlMs: 300_000, cacheScope: 'private' },
-        // The live resources (browsers, running invocations, ...) come and go.
-        'resources/list': { ttlMs: 10_000, cacheScope: 'private' },
-      },
-      maxToolInputElements: 20_000,
-    },
-  );
-  const only = scope ? selectedTool(deps.selection.tools, scope.tool) : undefined;
+  const server = bareServer(config, deps);
+  if (scope && 'discover' in scope) {
+    let capabilities = declared.get(deps);
+    if (!capabilities) {
+      capabilities = createServer(config, deps, port).server.getCapabilities();
+      declared.set(deps, capabilities);
+    }
+    server.server.registerCapabilities(capabilities);
+    return server;
+  }
+  const only = scope && 'tool' in scope ? selectedTool(deps.selection.tools, scope.tool) : undefined;
   registerTools(
     server,
     forCoordinateSpace(only ? [only] : deps.selection.tools, config.coordinates),
@@ -192,6 +188,29 @@ export function createServer(
   registerPrompts(server, deps);
   deps.skills?.attach(server);
   return server;
+}
+
+/** The server itself: identity, declared capabilities, instructions and cache hints, nothing registered. */
+function bareServer(config: Config, deps: ServerDeps): McpServer {
+  return new McpServer(
+    { name: 'kernel-mcp', title: 'Kernel', version: VERSION },
+    {
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { subscribe: true, listChanged: true },
+        // The prompts are built from the shipped skills: their list never changes while the process runs.
+        prompts: { listChanged: false },
+      },
+      instructions: cachedInstructions(config, deps.simulated),
+      cacheHints: {
+        'tools/list': { ttlMs: 300_000, cacheScope: 'private' },
+        'resources/templates/list': { ttlMs: 300_000, cacheScope: 'private' },
+        // The live resources (browsers, running invocations, ...) come and go.
+        'resources/list': { ttlMs: 10_000, cacheScope: 'private' },
+      },
+      maxToolInputElements: 20_000,
+    },
+  );
 }
 
 type RawHandler = (request: { params?: { name?: unknown } }, ctx: unknown) => Promise<unknown>;

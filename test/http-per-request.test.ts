@@ -2,12 +2,13 @@
  * The 2026-07-28 HTTP path builds a server per request and, for a `tools/call`, registers only the tool called; the
  * router reads each body once and hands it on parsed. What clients of both eras see must not change: calls answer
  * (and validate their arguments), a tool the server does not offer is refused as before, every other request gets
- * the whole server, and a body that is not JSON is still a parse error.
+ * the whole server, and a body that is not JSON is still a parse error. A `server/discover` gets a server with
+ * nothing registered but the whole server's capabilities: a new client must learn exactly what it would otherwise.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator/index.js';
 import { closeAll, connectHttp, type HttpServerProcess, messages, rawRequest, startHttp } from './helpers/http.js';
-import { ERAS, type McpSession, text } from './helpers/mcp.js';
+import { connectStdio, ERAS, type McpSession, text } from './helpers/mcp.js';
 
 const TOKEN = 'tok_http_scope_0123456789abcdef';
 const KEY = 'sk_http_scope_server_key_0123456789';
@@ -82,4 +83,33 @@ describe('a body that is not JSON', () => {
       expect(messages(res.body)[0]).toMatchObject({ error: { code: -32700 } });
     }
   });
+});
+
+describe('server/discover, answered without building the whole server', () => {
+  /** What a 2026-07-28 client learns when it connects: the capabilities and instructions discover answered. */
+  const learned = (mcp: McpSession) => {
+    const c = mcp.client as unknown as { getServerCapabilities(): unknown; getInstructions(): string | undefined };
+    return { capabilities: c.getServerCapabilities(), instructions: c.getInstructions() };
+  };
+
+  it.each([[[]], [['--dynamic']], [['--code-mode']], [['--no-skills', '--read-only', '--toolsets', 'all']]])(
+    'tells a client over HTTP what the whole server tells it over stdio (%j)',
+    async (args: string[]) => {
+      const env = { KERNEL_API_KEY: KEY, KERNEL_BASE_URL: sim.url };
+      const http = await startHttp({ args, env: { ...env, KERNEL_MCP_HTTP_TOKEN: TOKEN } });
+      const overHttp = await connectHttp('modern', http.url, { token: TOKEN });
+      const overStdio = await connectStdio('modern', { args, env });
+      try {
+        const viaHttp = learned(overHttp);
+        expect(viaHttp.capabilities).toMatchObject({ tools: {}, resources: {} });
+        expect(viaHttp.instructions).toBeTruthy();
+        expect(viaHttp).toEqual(learned(overStdio));
+        // The bare server answered discover only: the tools are all there for the requests after it.
+        expect((await overHttp.listTools()).length).toBe((await overStdio.listTools()).length);
+      } finally {
+        await closeAll(overHttp, overStdio);
+        await http.stop();
+      }
+    },
+  );
 });
