@@ -139,6 +139,17 @@ function bracketObject(parts: Part[], name: string): string | undefined {
   return JSON.stringify(out);
 }
 
+/**
+ * Why fetching a GitHub source fails: a repository on a `*.invalid` host cannot be resolved. Git names the URL it
+ * fetched, with the token in it, as a real build log could: a server passing the log on must not show it.
+ */
+function cloneFailure(url: string, token: string | undefined): string | undefined {
+  const u = URL.canParse(url) ? new URL(url) : undefined;
+  if (!u?.hostname.endsWith('.invalid')) return undefined;
+  const fetched = `${u.protocol}//${token ? `x-access-token:${token}@` : ''}${u.host}${u.pathname}`;
+  return `git clone failed: fatal: unable to access '${fetched}': Could not resolve host: ${u.hostname}`;
+}
+
 function postDeployment(ctx: Ctx): Reply {
   const { sim } = ctx;
   const parts = ctx.body as Part[];
@@ -179,8 +190,9 @@ function postDeployment(ctx: Ctx): Reply {
       throw badRequest('source must be a JSON object');
     }
     assertValidComponent('DeploymentSource', source, 'source');
-    const s = source as { url: string; entrypoint: string };
+    const s = source as { url: string; entrypoint: string; auth?: { token?: string } };
     entry = s.entrypoint;
+    failure = cloneFailure(s.url, s.auth?.token);
     appName = s.url
       .replace(/\.git$/, '')
       .split('/')

@@ -4,8 +4,9 @@
  *
  * Flow: login -> DISCOVERING -> AWAITING_INPUT (username + password fields, a Google SSO button) -> submit ->
  * SUBMITTING -> COMPLETED/SUCCESS, one step per eventIntervalMs. A password of `wrong-password` comes back to
- * AWAITING_INPUT with a website_error; choosing the SSO provider goes through AWAITING_EXTERNAL_ACTION. A
- * connection whose credential has stored values logs in without input. Flows expire after 10 minutes. Every
+ * AWAITING_INPUT with a website_error; so does a username on a `*.invalid` domain, which the website quotes (whether
+ * typed in or stored in the connection's credential). Choosing the SSO provider goes through
+ * AWAITING_EXTERNAL_ACTION. A connection whose credential has stored values logs in without input. Flows expire after 10 minutes. Every
  * state change is a managed_auth_state event on the connection's stream, which ends when the flow ends.
  */
 import type { SimContext } from './context.js';
@@ -47,16 +48,17 @@ const SSO_BUTTONS = [
 const currentFlow = (sim: SimContext, c: AuthConnectionRecord): AuthFlowRecord | undefined =>
   c.flowId ? sim.state.authFlows.get(c.flowId) : undefined;
 
-function credentialHasValues(sim: SimContext, ref: CredentialRef | undefined): boolean {
-  if (!ref?.name) return false;
+/** The stored values of the connection's credential, when it has any. */
+function credentialValues(sim: SimContext, ref: CredentialRef | undefined): Record<string, string> | undefined {
+  if (!ref?.name) return undefined;
   const cred = [...sim.state.credentials.values()].find((c) => c.name === ref.name);
-  return cred !== undefined && Object.keys(cred.values).length > 0;
+  return cred !== undefined && Object.keys(cred.values).length > 0 ? cred.values : undefined;
 }
 
 function reauth(sim: SimContext, c: AuthConnectionRecord): { can: boolean; reason: string } {
   if (c.credential?.provider) return { can: true, reason: 'external_credential' };
   if (!c.lastLoginAt) return { can: false, reason: 'no_prior_successful_login' };
-  if (credentialHasValues(sim, c.credential)) return { can: true, reason: 'has_credential' };
+  if (credentialValues(sim, c.credential)) return { can: true, reason: 'has_credential' };
   return { can: false, reason: 'no_credential' };
 }
 
@@ -205,15 +207,37 @@ function succeed(sim: SimContext, f: AuthFlowRecord, values?: Record<string, str
   update(sim, f, { status: 'SUCCESS', step: 'COMPLETED', websiteError: undefined });
 }
 
+/**
+ * What the website answers a login with these values: undefined when it accepts them. A username on a `*.invalid`
+ * domain has no account, and the website says so quoting it, as real ones do: a server passing the flow's state on
+ * must not show it (the username is a write-only credential value or submitted field).
+ */
+function websiteRefusal(values: Record<string, string>): string | undefined {
+  if (values['password'] === 'wrong-password') return 'Incorrect password';
+  const username = values['username'];
+  if (username && /\.invalid$/i.test(username)) return `No account found for ${username}`;
+  return undefined;
+}
+
+function awaitInput(sim: SimContext, f: AuthFlowRecord, websiteError?: string): void {
+  update(sim, f, { step: 'AWAITING_INPUT', discoveredFields: LOGIN_FIELDS, ssoButtons: SSO_BUTTONS, websiteError });
+}
+
 function discover(sim: SimContext, f: AuthFlowRecord): void {
   const c = sim.state.authConnections.get(f.connectionId);
   if (!c) return;
-  if (credentialHasValues(sim, c.credential)) {
+  const stored = credentialValues(sim, c.credential);
+  if (stored) {
     update(sim, f, { step: 'SUBMITTING', submittedFields: LOGIN_FIELDS.map((d) => d.name) });
-    later(sim, f, 1, () => succeed(sim, f));
+    later(sim, f, 1, () => {
+      // The stored values are refused: the flow asks for input instead, showing why.
+      const refusal = websiteRefusal(stored);
+      if (refusal) awaitInput(sim, f, refusal);
+      else succeed(sim, f);
+    });
     return;
   }
-  update(sim, f, { step: 'AWAITING_INPUT', discoveredFields: LOGIN_FIELDS, ssoButtons: SSO_BUTTONS });
+  awaitInput(sim, f);
 }
 
 function cancelFlow(sim: SimContext, c: AuthConnectionRecord): void {
@@ -287,9 +311,9 @@ function submit(sim: SimContext, f: AuthFlowRecord | undefined, input: SubmitInp
       throw badRequest(`fields: missing required field(s) ${missing.map((d) => d.name).join(', ')}`);
     update(sim, f, { step: 'SUBMITTING', submittedFields: Object.keys(fields), websiteError: undefined });
     later(sim, f, 1, () => {
-      if (fields['password'] === 'wrong-password') {
-        update(sim, f, { step: 'AWAITING_INPUT', websiteError: 'Incorrect password' });
-      } else succeed(sim, f, fields);
+      const refusal = websiteRefusal(fields);
+      if (refusal) update(sim, f, { step: 'AWAITING_INPUT', websiteError: refusal });
+      else succeed(sim, f, fields);
     });
   } else {
     const provider = input.ssoProvider ?? f.ssoButtons?.find((b) => b.selector === input.ssoSelector)?.provider;

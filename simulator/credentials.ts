@@ -149,6 +149,13 @@ function providerView(p: CredentialProviderRecord): Json {
 /** Tokens that look like 1Password service-account tokens (`ops_...`) are accepted; others are rejected. */
 const tokenValid = (p: CredentialProviderRecord): boolean => p.token.startsWith('ops_');
 
+/**
+ * Why a provider's token is refused. The token is quoted, as a provider check could: a server passing it on must not
+ * show it.
+ */
+const tokenRefusal = (p: CredentialProviderRecord): string =>
+  `Invalid service account token ${JSON.stringify(p.token)}: 1Password service account tokens start with ops_`;
+
 const VAULTS = [
   { id: 'vlt_private000000000000001', name: 'Private' },
   { id: 'vlt_shared0000000000000002', name: 'Shared Logins' },
@@ -160,7 +167,7 @@ const lookupProvider = (ctx: Ctx): CredentialProviderRecord =>
 function providerItems(ctx: Ctx): Reply {
   const p = lookupProvider(ctx);
   if (!p.enabled) throw forbidden(`credential provider ${p.name} is disabled`);
-  if (!tokenValid(p)) throw forbidden(`credential provider ${p.name} rejected its service account token`);
+  if (!tokenValid(p)) throw forbidden(`credential provider ${p.name}: ${tokenRefusal(p)}`);
   const vault = VAULTS[1] ?? { id: '', name: '' };
   const domains = new Set(['netflix.com', 'github.com']);
   for (const c of ctx.sim.state.credentials.values()) domains.add(c.domain);
@@ -307,9 +314,7 @@ export const CREDENTIAL_ROUTES: Route[] = [
       const p = lookupProvider(ctx);
       return json(
         200,
-        tokenValid(p)
-          ? { success: true, vaults: VAULTS }
-          : { success: false, vaults: [], error: 'Invalid service account token' },
+        tokenValid(p) ? { success: true, vaults: VAULTS } : { success: false, vaults: [], error: tokenRefusal(p) },
       );
     },
   },

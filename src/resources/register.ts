@@ -25,6 +25,7 @@ import type { KernelClient } from '../kernel/client.js';
 import { KernelError } from '../kernel/errors.js';
 import type { StreamParent } from '../kernel/operation.js';
 import type { Logger } from '../log.js';
+import { redact } from '../redact.js';
 import { registerFileResources } from './files.js';
 import type { StreamHub } from './hub.js';
 import type { NotificationPort } from './notifications.js';
@@ -178,7 +179,9 @@ export async function readStreamResource(
     let text = '';
     let shown = 0;
     for (const ev of result.events) {
-      const line = `${JSON.stringify(eventView(ev, def.envelope ?? false))}\n`;
+      // Events are the API's own text: a write-only secret it quotes (a username a login website refused, a clone
+      // URL with its token) must not come back through a read any more than through a tool.
+      const line = `${redact(JSON.stringify(eventView(ev, def.envelope ?? false)))}\n`;
       if (shown > 0 && text.length + line.length > opts.maxChars) break;
       text += line;
       shown++;

@@ -17,6 +17,15 @@ export function secretsFor(file: string) {
   };
 }
 
+/**
+ * A secret as it shows in text: as is, and JSON-escaped once and twice (a quote or backslash in it escaped: quoted by
+ * the API with JSON, or inside a JSON text that holds a string that holds it), which a reader unescapes at a glance.
+ */
+export function jsonForms(secret: string): string[] {
+  const once = JSON.stringify(secret).slice(1, -1);
+  return [...new Set([secret, once, JSON.stringify(once).slice(1, -1)])];
+}
+
 /** Everything a test file saw leave the server, checked for secrets at the end (and on demand). */
 export class Seen {
   readonly #texts: { label: string; text: string }[] = [];
@@ -36,12 +45,14 @@ export class Seen {
     return this.#texts.length;
   }
 
-  /** The first (label, secret) found, or undefined. */
+  /** The first (label, secret) found, as is or JSON-escaped, or undefined. */
   leak(): { label: string; secret: string; excerpt: string } | undefined {
     for (const { label, text } of this.#texts) {
       for (const secret of this.secrets) {
-        const at = text.indexOf(secret);
-        if (at >= 0) return { label, secret, excerpt: text.slice(Math.max(0, at - 80), at + secret.length + 40) };
+        for (const form of jsonForms(secret)) {
+          const at = text.indexOf(form);
+          if (at >= 0) return { label, secret, excerpt: text.slice(Math.max(0, at - 80), at + form.length + 40) };
+        }
       }
     }
     return undefined;

@@ -17,7 +17,8 @@ import { CLI, childEnv } from '../../bench/lib.js';
 import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { INITIALIZE } from '../helpers/http.js';
 import { connectStdio as connectCli } from '../helpers/mcp.js';
-import { eventually, Seen, secretsFor, textOf } from './harness.js';
+import { waitFor } from '../helpers/simulator-client.js';
+import { eventually, jsonForms, Seen, secretsFor, textOf } from './harness.js';
 
 const S = secretsFor('secrets');
 /** A Kernel key a passthrough client sends (the server never holds it). */
@@ -342,23 +343,58 @@ describe('HTTP', () => {
 /**
  * A scripted session against the simulator, which quotes secrets back where a real API could (a refused API key or
  * handoff code, a TOTP secret it cannot decode, a failed proxy check naming the proxy URL with its password, a
- * proxy-pool endpoint it cannot parse): each is first shown to come back from the simulator itself, then must be
- * gone from every result and from debug stderr.
+ * proxy-pool endpoint it cannot parse, a refused credential-provider token, a username the login website has no
+ * account for, whether typed into a login flow or stored in a credential, a build log naming the clone URL with the
+ * GitHub token): each is first shown to come back from the simulator itself, then must be gone from every result,
+ * stream resource and debug log line, over stdio and HTTP, for clients of both eras.
  */
 describe('a scripted session against the simulator, which echoes secrets where the real API could', () => {
   const SIM_KEY = 'sk_live_rel_simecho_K3y0123456789abcdef';
   const WRONG_KEY = 'sk_live_rel_simecho_Wr0ngK3y0123456789';
-  const PROXY_PASSWORD = 'pw_rel_simecho_Pr0xy!0123456';
-  const TOTP_SECRET = 'totp_rel_simecho_N0tBas32!';
-  const CODE = 'hoc_rel_simecho_C0d3_0123456789';
-  const POOL_PW = 'pw_rel_simecho_P00l!0123456';
-  const secrets = [SIM_KEY, WRONG_KEY, PROXY_PASSWORD, TOTP_SECRET, CODE, POOL_PW];
-  const simSeen = new Seen(secrets);
+  const HTTP_TOKEN = 'mcp_tok_rel_simecho_H77pT0k3n0123456789';
+  /**
+   * The write-only values one run sends, distinct per run: one HTTP server serves two runs, and each run's values must
+   * be redacted because that run registered them.
+   */
+  const valuesOf = (run: string) => ({
+    proxyPassword: `pw_rel_${run}_Pr0xy!0123456`,
+    totpSecret: `totp_rel_${run}_N0tBas32!`,
+    patchedTotp: `totp_rel_${run}_P4tch3d!`,
+    code: `hoc_rel_${run}_C0d3_0123456789`,
+    agentCode: `hoc_rel_${run}_Ag3ntC0d3_012345`,
+    poolPassword: `pw_rel_${run}_P00l!0123456`,
+    typedUser: `typed_${run}_us3r@nobody.invalid`,
+    agentUser: `agent_${run}_us3r@nobody.invalid`,
+    storedUser: `stored_${run}_us3r@nobody.invalid`,
+    storedPassword: `cred_rel_${run}_St0r3dPa55!`,
+    patchedUser: `patched_${run}_us3r@nobody.invalid`,
+    providerToken: `tok_rel_${run}_Pr0v1d3rT0k3n01`,
+    patchedProviderToken: `tok_rel_${run}_P4tch3dT0k3n01`,
+    githubToken: `ghp_rel_${run}_G1tHubT0k3n0123456`,
+    envToken: `ghp_rel_${run}_3nvT0k3n0123456789`,
+  });
+  const RUNS = [
+    ['stdio', 'modern'],
+    ['stdio', 'legacy'],
+    ['http', 'modern'],
+    ['http', 'legacy'],
+  ] as const;
+  const runName = (transport: string, era: string) => `simecho_${transport}_${era}`;
+  const secrets = [SIM_KEY, WRONG_KEY, HTTP_TOKEN, ...RUNS.flatMap(([t, e]) => Object.values(valuesOf(runName(t, e))))];
   let keyed: Simulator;
+  let http: HttpServerChild;
   beforeAll(async () => {
     keyed = await startSimulator({ apiKey: SIM_KEY });
+    http = await startHttpChild({
+      baseUrl: keyed.url,
+      apiKey: SIM_KEY,
+      token: HTTP_TOKEN,
+      extraArgs: ['--toolsets', 'all', '--include-deprecated', '--proxy-pool-url', keyed.url],
+      env: { KERNEL_MCP_LOG_LEVEL: 'debug' },
+    });
   });
   afterAll(async () => {
+    await http?.stop();
     await keyed?.close();
   });
 
@@ -367,10 +403,9 @@ describe('a scripted session against the simulator, which echoes secrets where t
     pool_id: 'AQEBAQEBAQEBAQEBAQEBAQ==',
     provider_id: 'AgICAgICAgICAgICAgICAg==',
   };
-  const badEndpoint = { scheme: 'http', host: 'bad_host!', port: 8080, username: 'u', password: POOL_PW };
 
   /** The simulator's own answer to a request, as text (to show the echo is real). */
-  async function direct(method: string, path: string, body: unknown, key = SIM_KEY, headers = {}) {
+  async function direct(method: string, path: string, body?: unknown, key = SIM_KEY, headers = {}) {
     const res = await fetch(new URL(path, keyed.url), {
       method,
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
@@ -379,74 +414,227 @@ describe('a scripted session against the simulator, which echoes secrets where t
     return `${res.status} ${await res.text()}`;
   }
 
-  it('keeps every echoed secret out of results and debug stderr', async () => {
-    const env = childEnv({
-      KERNEL_BASE_URL: keyed.url,
-      KERNEL_PROXY_POOL_URL: keyed.url,
-      KERNEL_MCP_LOG_LEVEL: 'debug',
-    });
-    const session = await connectStdio('modern', { args: ['--toolsets', 'all', '--api-key', SIM_KEY], env });
-    const results: [string, unknown][] = [];
+  /** An answer of the simulator holds `text`, as is or JSON-escaped (where it quoted it with JSON). */
+  const holds = (answer: string, text: string) => jsonForms(text).some((form) => answer.includes(form));
+
+  /** Polls the simulator's own answer to a GET until it holds `text` (an echo that comes later, in a state). */
+  async function directlyShows(path: string, text: string): Promise<boolean> {
+    return waitFor(async () => holds(await direct('GET', path), text), 10_000);
+  }
+
+  /** Calls every echoing operation through `session`, recording everything that comes back in `seen`. */
+  async function script(session: Session, run: string, seen: Seen) {
+    const v = valuesOf(run);
     const call = async (tool: string, args: Record<string, unknown>) => {
       const r = await session.call(tool, args);
-      results.push([tool, r]);
+      seen.add(`${run} ${tool}`, r);
       return r;
     };
-    try {
-      const proxy = await call('proxies_create', {
-        type: 'custom',
-        name: 'echo-proxy',
-        config: { host: 'proxy.example', port: 8080, username: 'u', password: PROXY_PASSWORD },
+    const ok = async (tool: string, args: Record<string, unknown>) => {
+      const r = await call(tool, args);
+      expect(r.isError, `${tool}: ${textOf(r)}`).toBeFalsy();
+      return r.structuredContent as Record<string, unknown>;
+    };
+    /**
+     * What a client reads of a stream resource (every event buffered so far), read again until it holds `needle`
+     * (the first read opens the stream), as text.
+     */
+    const readResource = async (uri: string, needle: string) => {
+      const client = session.client as { readResource(p: { uri: string }): Promise<unknown> };
+      return waitFor(async () => {
+        const text = JSON.stringify(await client.readResource({ uri }));
+        seen.add(`${run} read ${uri}`, text);
+        return text.includes(needle) && text;
+      }, 10_000);
+    };
+
+    // A failed proxy check names the proxy URL with its password.
+    const proxy = await ok('proxies_create', {
+      type: 'custom',
+      name: `echo-proxy-${run}`,
+      config: { host: 'proxy.example', port: 8080, username: 'u', password: v.proxyPassword },
+    });
+    const check = { url: 'https://target.invalid/' };
+    expect(holds(await direct('POST', `/proxies/${proxy.id}/check`, check), v.proxyPassword)).toBe(true);
+    const checked = await call('proxies_check', { id: proxy.id, ...check });
+    expect(checked.isError).toBe(true);
+    expect(textOf(checked)).toContain('could not reach target.invalid');
+
+    // A TOTP secret that is not base32 is quoted, on create and on update.
+    const totp = {
+      name: `echo-totp-${run}`,
+      domain: 'example.com',
+      values: { username: 'u' },
+      totp_secret: v.totpSecret,
+    };
+    expect(holds(await direct('POST', '/credentials', totp), v.totpSecret)).toBe(true);
+    expect((await call('credentials_create', totp)).isError).toBe(true);
+
+    // The login website quotes a username it has no account for: in the flow's state and its event stream.
+    const refusalShown = async (connectionId: string, user: string) => {
+      expect(await directlyShows(`/auth/connections/${connectionId}`, `No account found for ${user}`)).toBe(true);
+      const state = await call('auth_connections_retrieve', { id: connectionId });
+      expect(textOf(state)).toContain('No account found for [redacted]');
+      const events = `kernel://auth/connections/${connectionId}/events`;
+      expect(await readResource(events, 'No account found for')).toContain('No account found for [redacted]');
+    };
+    /** A login flow of a new connection that logs in with the stored credential `credential`. */
+    const storedLoginRefused = async (credential: string, user: string, profile: string) => {
+      const c = await ok('auth_connections_create', {
+        domain: 'example.com',
+        profile_name: profile,
+        credential: { name: credential },
       });
-      expect(proxy.isError, textOf(proxy)).toBeFalsy();
-      const proxyId = (proxy.structuredContent as { id: string }).id;
-      expect(await direct('POST', `/proxies/${proxyId}/check`, { url: 'https://target.invalid/' })).toContain(
-        PROXY_PASSWORD,
-      );
-      const check = await call('proxies_check', { id: proxyId, url: 'https://target.invalid/' });
-      expect(check.isError).toBe(true);
-      expect(textOf(check)).toContain('could not reach target.invalid');
+      await ok('auth_connections_login', { id: c.id });
+      await refusalShown(c.id as string, user);
+    };
 
-      const totp = { name: 'echo-cred', domain: 'example.com', values: { username: 'u' }, totp_secret: TOTP_SECRET };
-      expect(await direct('POST', '/credentials', totp)).toContain(TOTP_SECRET);
-      expect((await call('credentials_create', totp)).isError).toBe(true);
+    // Credential values (create and update), used by a login flow.
+    const credential = `echo-cred-${run}`;
+    await ok('credentials_create', {
+      name: credential,
+      domain: 'example.com',
+      values: { username: v.storedUser, password: v.storedPassword },
+    });
+    await storedLoginRefused(credential, v.storedUser, `echo-stored-${run}`);
+    const badTotp = { totp_secret: v.patchedTotp };
+    expect(holds(await direct('PATCH', `/credentials/${credential}`, badTotp), v.patchedTotp)).toBe(true);
+    expect((await call('credentials_update', { id_or_name: credential, ...badTotp })).isError).toBe(true);
+    await ok('credentials_update', { id_or_name: credential, values: { username: v.patchedUser } });
+    await storedLoginRefused(credential, v.patchedUser, `echo-patched-${run}`);
 
-      const conn = await call('auth_connections_create', { domain: 'example.com', profile_name: 'echo-auth' });
-      expect(conn.isError, textOf(conn)).toBeFalsy();
-      const connId = (conn.structuredContent as { id: string }).id;
-      expect((await call('auth_connections_login', { id: connId })).isError).toBeFalsy();
-      expect(await direct('POST', `/auth/connections/${connId}/exchange`, { code: CODE })).toContain(CODE);
-      expect((await call('auth_connections_exchange', { id: connId, code: CODE })).isError).toBe(true);
+    // A refused handoff code, then submitted fields.
+    const conn = await ok('auth_connections_create', { domain: 'example.com', profile_name: `echo-auth-${run}` });
+    await ok('auth_connections_login', { id: conn.id });
+    expect(holds(await direct('POST', `/auth/connections/${conn.id}/exchange`, { code: v.code }), v.code)).toBe(true);
+    expect((await call('auth_connections_exchange', { id: conn.id, code: v.code })).isError).toBe(true);
+    expect(await directlyShows(`/auth/connections/${conn.id}`, 'AWAITING_INPUT')).toBe(true);
+    await ok('auth_connections_submit', { id: conn.id, fields: { username: v.typedUser, password: 'not-it-123' } });
+    await refusalShown(conn.id as string, v.typedUser);
 
-      const pool = { ...POOL_IDS, ...badEndpoint };
-      const connect = { 'connect-protocol-version': '1' };
-      const camel = {
-        workspaceId: pool.workspace_id,
-        poolId: pool.pool_id,
-        providerId: pool.provider_id,
-        ...badEndpoint,
-      };
-      expect(await direct('POST', '/proxies.v1.Proxies/CreateSession', camel, SIM_KEY, connect)).toContain(POOL_PW);
-      const created = await call('proxy_pool_sessions_create', pool);
-      expect(created.isError).toBe(true);
-      expect(textOf(created)).toContain('host: value must be a host name or IP address');
-      const bulk = await call('proxy_pool_sessions_bulk_create', {
-        ...POOL_IDS,
-        sessions: [{ token: 'echo-1', ...badEndpoint }],
-      });
-      expect(bulk.isError).toBe(true);
-      expect(textOf(bulk)).toContain('sessions[0].host');
-    } finally {
-      await session.close();
+    // The same through the deprecated auth agents: a refused handoff code, then submitted field values.
+    const agent = await ok('agents_auth_create', { domain: 'example.com', profile_name: `echo-agent-${run}` });
+    const invocation = (await ok('agents_auth_invocations_create', { auth_agent_id: agent.id })).invocation_id;
+    const exchange = `/agents/auth/invocations/${invocation}/exchange`;
+    expect(holds(await direct('POST', exchange, { code: v.agentCode }), v.agentCode)).toBe(true);
+    const exchanged = await call('agents_auth_invocations_exchange', { invocation_id: invocation, code: v.agentCode });
+    expect(exchanged.isError).toBe(true);
+    expect(await directlyShows(`/agents/auth/invocations/${invocation}`, 'awaiting_input')).toBe(true);
+    await ok('agents_auth_invocations_submit', {
+      invocation_id: invocation,
+      field_values: { username: v.agentUser, password: 'not-it-123' },
+    });
+    await refusalShown(agent.id as string, v.agentUser);
+
+    // A provider check quotes a token it refuses (as created, then as updated).
+    const provider = await ok('credential_providers_create', {
+      provider_type: 'onepassword',
+      name: `echo-op-${run}`,
+      token: v.providerToken,
+    });
+    for (const token of [v.providerToken, v.patchedProviderToken]) {
+      if (token !== v.providerToken) await ok('credential_providers_update', { id: provider.id, token });
+      expect(holds(await direct('POST', `/org/credential_providers/${provider.id}/test`), token)).toBe(true);
+      const tested = await call('credential_providers_test', { id: provider.id });
+      expect(textOf(tested)).toMatch(/Invalid service account token .*\[redacted\]/);
+      expect(holds(await direct('GET', `/org/credential_providers/${provider.id}/items`), token)).toBe(true);
+      const items = await call('credential_providers_list_items', { id: provider.id });
+      expect(items.isError).toBe(true);
+      expect(textOf(items)).toContain('[redacted]');
     }
-    for (const [tool, r] of results) simSeen.add(`sim ${tool}`, r);
-    simSeen.add('sim stderr', session.stderr());
-    expect(simSeen.matching(/\[redacted\]/)).toBeGreaterThanOrEqual(5);
-    simSeen.assertClean();
-  });
+
+    // A source that cannot be fetched: the build log names the clone URL with the GitHub token.
+    const failing = await ok('deployments_create', {
+      version: run,
+      source: {
+        type: 'github',
+        url: 'https://github.invalid/echo/private-app',
+        ref: 'main',
+        entrypoint: 'index.ts',
+        auth: { method: 'github_token', token: v.githubToken },
+      },
+    });
+    const cloneUrl = 'x-access-token:[redacted]@github.invalid/echo/private-app';
+    expect(await directlyShows(`/deployments/${failing.id}`, `x-access-token:${v.githubToken}@`)).toBe(true);
+    expect(textOf(await call('deployments_retrieve', { id: failing.id }))).toContain(cloneUrl);
+    const followed = await call('deployments_follow', { id: failing.id, until: 'end', max_seconds: 10 });
+    expect(textOf(followed)).toContain(cloneUrl);
+    expect(await readResource(`kernel://deployments/${failing.id}/events`, 'x-access-token:')).toContain(cloneUrl);
+
+    // env_vars come back by design: the user's own values stay; a value this process holds as a secret (the
+    // deployment's token, the API key) does not.
+    const app = `echo-env-${run}`.replace(/_/g, '-');
+    const plain = `plain-env-value-${run}`;
+    const deployed = await ok('deployments_create', {
+      version: 'v1',
+      source: {
+        type: 'github',
+        url: `https://github.com/echo/${app}`,
+        ref: 'main',
+        entrypoint: 'index.ts',
+        auth: { method: 'github_token', token: v.envToken },
+      },
+      env_vars: { GITHUB_TOKEN: v.envToken, KERNEL_API_KEY: SIM_KEY, REGION_NAME: plain },
+    });
+    const redactedEnv = { GITHUB_TOKEN: '[redacted]', KERNEL_API_KEY: '[redacted]', REGION_NAME: plain };
+    expect(deployed.env_vars).toEqual(redactedEnv);
+    expect(await directlyShows(`/deployments/${deployed.id}`, '"running"')).toBe(true);
+    expect(holds(await direct('GET', `/deployments/${deployed.id}`), v.envToken)).toBe(true);
+    const apps = await ok('apps_list', { app_name: app });
+    expect(JSON.stringify(apps)).toContain(JSON.stringify(redactedEnv));
+
+    // A proxy-pool endpoint the service cannot parse is quoted as a proxy URL, password included.
+    const badEndpoint = { scheme: 'http', host: 'bad_host!', port: 8080, username: 'u', password: v.poolPassword };
+    const pool = { ...POOL_IDS, ...badEndpoint };
+    const camel = {
+      workspaceId: pool.workspace_id,
+      poolId: pool.pool_id,
+      providerId: pool.provider_id,
+      ...badEndpoint,
+    };
+    const connect = { 'connect-protocol-version': '1' };
+    expect(
+      holds(await direct('POST', '/proxies.v1.Proxies/CreateSession', camel, SIM_KEY, connect), v.poolPassword),
+    ).toBe(true);
+    const created = await call('proxy_pool_sessions_create', pool);
+    expect(created.isError).toBe(true);
+    expect(textOf(created)).toContain('host: value must be a host name or IP address');
+    const bulk = await call('proxy_pool_sessions_bulk_create', {
+      ...POOL_IDS,
+      sessions: [{ token: `echo-${run}`, ...badEndpoint }],
+    });
+    expect(bulk.isError).toBe(true);
+    expect(textOf(bulk)).toContain('sessions[0].host');
+  }
+
+  it.each(RUNS)(
+    'keeps every echoed secret out of results, stream resources and debug logs (%s, %s client)',
+    async (transport, era) => {
+      const run = runName(transport, era);
+      const seen = new Seen(secrets);
+      const env = childEnv({
+        KERNEL_BASE_URL: keyed.url,
+        KERNEL_PROXY_POOL_URL: keyed.url,
+        KERNEL_MCP_LOG_LEVEL: 'debug',
+      });
+      const session =
+        transport === 'stdio'
+          ? await connectStdio(era, { args: ['--toolsets', 'all', '--include-deprecated', '--api-key', SIM_KEY], env })
+          : await connectHttp(era, http.url, HTTP_TOKEN);
+      try {
+        await script(session, run, seen);
+      } finally {
+        await session.close();
+      }
+      seen.add(`${run} log`, transport === 'stdio' ? session.stderr() : http.stderr());
+      expect(seen.matching(/\[redacted\]/)).toBeGreaterThanOrEqual(20);
+      seen.assertClean();
+    },
+    60_000,
+  );
 
   it('keeps a refused API key out of the answer, whichever key it is', async () => {
-    expect(await direct('GET', '/browsers', undefined, WRONG_KEY)).toContain(WRONG_KEY);
+    expect(holds(await direct('GET', '/browsers', undefined, WRONG_KEY), WRONG_KEY)).toBe(true);
     const env = childEnv({
       KERNEL_BASE_URL: keyed.url,
       KERNEL_PROXY_POOL_URL: keyed.url,
