@@ -1,8 +1,9 @@
 /**
  * Secrets the process knows (API keys, HTTP tokens, write-only passwords) are registered here, and every log line,
- * error message and tool result text passes through `redact` before it leaves the process. The process's own keys
- * are also found base64-encoded in text (at any byte alignment, standard and URL alphabets) and as raw bytes in
- * binary answers (`redactBytes`, `redactBytesStream`).
+ * error message and tool result text passes through `redact` before it leaves the process. A secret with a quote,
+ * backslash or control character is also found JSON-escaped (once and twice). The process's own keys are also found
+ * base64-encoded in text (at any byte alignment, standard and URL alphabets) and as raw bytes in binary answers
+ * (`redactBytes`, `redactBytesStream`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Transform } from 'node:stream';
@@ -30,6 +31,24 @@ export function withSecrets<T>(secrets: readonly string[], fn: () => T): T {
 /** Secrets seen in tool arguments (write-only passwords, codes): the most recent ones, so memory stays bounded. */
 const recent = new Set<string>();
 const RECENT_MAX = 2000;
+/** The JSON-escaped forms of the secrets (pinned or recent) that hold a character JSON escapes, by secret. */
+const escapedForms = new Map<string, string[]>();
+
+/**
+ * How a secret with a quote, backslash or control character shows in JSON text: escaped twice (a JSON text of a
+ * string that quotes it with JSON, as an API's message can), then once. Empty for the usual secret, which shows as
+ * is.
+ */
+function jsonEscapedForms(secret: string): string[] {
+  const once = JSON.stringify(secret).slice(1, -1);
+  if (once === secret) return [];
+  return [JSON.stringify(once).slice(1, -1), once];
+}
+
+function track(value: string): void {
+  const forms = jsonEscapedForms(value);
+  if (forms.length) escapedForms.set(value, forms);
+}
 
 /**
  * The base64 text a secret shows as inside any longer base64 text: for each of the three byte alignments, the
@@ -62,18 +81,25 @@ export function addSecret(value: string | undefined | null, options: { pin?: boo
   if (options.pin) {
     pinned.add(value);
     encodedForms.set(value, base64Forms(value));
+    track(value);
     return;
   }
   if (pinned.has(value)) return;
   recent.delete(value);
   recent.add(value);
-  if (recent.size > RECENT_MAX) recent.delete(recent.values().next().value as string);
+  track(value);
+  if (recent.size > RECENT_MAX) {
+    const oldest = recent.values().next().value as string;
+    recent.delete(oldest);
+    escapedForms.delete(oldest);
+  }
 }
 
 export function removeSecret(value: string): void {
   pinned.delete(value);
   encodedForms.delete(value);
   recent.delete(value);
+  escapedForms.delete(value);
 }
 
 export function redact(text: string): string {
@@ -86,6 +112,9 @@ export function redact(text: string): string {
   }
   for (const s of scoped.getStore() ?? []) {
     if (out.includes(s)) out = out.split(s).join('[redacted]');
+  }
+  for (const forms of escapedForms.values()) {
+    for (const f of forms) if (out.includes(f)) out = out.split(f).join('[redacted]');
   }
   for (const forms of encodedForms.values()) {
     for (const f of forms) if (out.includes(f)) out = out.split(f).join('[redacted]');

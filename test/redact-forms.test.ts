@@ -119,6 +119,31 @@ describe('argument secrets', () => {
   });
 });
 
+describe('JSON-escaped forms of a secret with a quote or a backslash', () => {
+  it('are redacted escaped once and twice, in text and in the structured value behind it', () => {
+    const secret = 'forms\\user"q\n0123';
+    addSecret(secret);
+    const quoted = `website says: no account ${JSON.stringify(secret)}`;
+    const answer = { error: quoted };
+    const text = JSON.stringify(answer);
+    expect(text).not.toContain(secret);
+    expect(redact(text)).toBe(JSON.stringify({ error: 'website says: no account "[redacted]"' }));
+    expect(redactValue(answer)).toEqual({ error: 'website says: no account "[redacted]"' });
+    expect(redact(JSON.stringify({ raw: secret }))).toBe('{"raw":"[redacted]"}');
+    removeSecret(secret);
+    expect(redact(text)).toBe(text);
+  });
+
+  it('are forgotten with the secret when it is evicted', () => {
+    const secret = 'forms-evicted"0123';
+    addSecret(secret);
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    expect(redact(escaped)).toBe('[redacted]');
+    for (let i = 0; i < 2100; i++) addSecret(`forms-arg-evict-${i}`);
+    expect(redact(escaped)).toBe(escaped);
+  });
+});
+
 describe('bearer tokens and deep values', () => {
   it('redacts any bearer token of 6+ characters, whatever it is', () => {
     expect(redact('Authorization: Bearer  tok-en_12.34~+/=')).toBe('Authorization: Bearer  [redacted]');

@@ -354,22 +354,23 @@ describe('a scripted session against the simulator, which echoes secrets where t
   const HTTP_TOKEN = 'mcp_tok_rel_simecho_H77pT0k3n0123456789';
   /**
    * The write-only values one run sends, distinct per run: one HTTP server serves two runs, and each run's values must
-   * be redacted because that run registered them.
+   * be redacted because that run registered them. Some hold a quote or a backslash (a Windows `DOMAIN\user` login):
+   * JSON escapes those, in the API's answers and in results, and an escaped secret is still a secret.
    */
   const valuesOf = (run: string) => ({
     proxyPassword: `pw_rel_${run}_Pr0xy!0123456`,
-    totpSecret: `totp_rel_${run}_N0tBas32!`,
+    totpSecret: `totp_rel_${run}_N0t"Bas32!`,
     patchedTotp: `totp_rel_${run}_P4tch3d!`,
     code: `hoc_rel_${run}_C0d3_0123456789`,
     agentCode: `hoc_rel_${run}_Ag3ntC0d3_012345`,
     poolPassword: `pw_rel_${run}_P00l!0123456`,
     typedUser: `typed_${run}_us3r@nobody.invalid`,
     agentUser: `agent_${run}_us3r@nobody.invalid`,
-    storedUser: `stored_${run}_us3r@nobody.invalid`,
+    storedUser: `CORP\\stored_${run}_us3r@nobody.invalid`,
     storedPassword: `cred_rel_${run}_St0r3dPa55!`,
     patchedUser: `patched_${run}_us3r@nobody.invalid`,
     providerToken: `tok_rel_${run}_Pr0v1d3rT0k3n01`,
-    patchedProviderToken: `tok_rel_${run}_P4tch3dT0k3n01`,
+    patchedProviderToken: `tok_rel_${run}_P4tch"3dT0k3n01`,
     githubToken: `ghp_rel_${run}_G1tHubT0k3n0123456`,
     envToken: `ghp_rel_${run}_3nvT0k3n0123456789`,
   });
