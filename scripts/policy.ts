@@ -370,6 +370,8 @@ export const OPERATIONS: Record<string, OperationPolicy> = {
       listable: true,
     },
   },
+  // env_vars are not write-only (the API answers them, on deployments and app versions), so they are not registered:
+  // they come back as sent, except a value this process already holds as a secret (the source token, the API key).
   postDeployments: { secrets: ['source.auth.token'], listChanging: true },
   deleteDeploymentsById: { listChanging: true },
   getDeploymentsEventsById: {
