@@ -90,10 +90,11 @@ export function apiError(
         .filter(Boolean);
       if (extra.length) message += ` (${extra.join('; ')})`;
     } catch {
-      message = text.slice(0, 300);
+      message = redact(text).slice(0, 300);
     }
   } else {
-    message = text.slice(0, 300).trim();
+    // Redacted before the cut, which could fall inside a secret and leave its start.
+    message = redact(text).slice(0, 300).trim();
   }
   const full = `Kernel API ${status} ${code}: ${message || 'no message'} (${method} ${path}).${hint(status, retryAfterSeconds)}`;
   return new KernelError('api', full, { method, path, status, code, retryAfterSeconds });

@@ -12,7 +12,7 @@ import { KernelError } from '../kernel/errors.js';
 import type { OperationRow } from '../kernel/operation.js';
 import { expandPathTemplate } from '../kernel/paths.js';
 import { decodeB64Fields, execView, mayHoldB64Fields } from '../kernel/text.js';
-import { addSecret } from '../redact.js';
+import { addSecret, redact } from '../redact.js';
 import { apiUri, browserFileUri } from '../resources/files.js';
 import { buildForm, readBinary } from './binary.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './define.js';
@@ -211,7 +211,7 @@ export async function callOperation(
     } catch {
       throw new KernelError(
         'invalid_response',
-        `Kernel API answered invalid JSON (${row.method} ${req.path}), starting ${JSON.stringify(text.slice(0, 80))}. ` +
+        `Kernel API answered invalid JSON (${row.method} ${req.path}), starting ${JSON.stringify(redact(text).slice(0, 80))}. ` +
           'Check KERNEL_BASE_URL points at the Kernel API.',
         { method: row.method, path: req.path, status: res.status },
       );

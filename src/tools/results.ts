@@ -52,7 +52,8 @@ export function jsonResult(value: unknown, maxChars: number): CallToolResult {
   const note =
     `\n[cut: this answer is ${text.length} characters, over the ${maxChars}-character cap ` +
     '(--max-result-tokens). Narrow the request (filters, a smaller limit, a narrower path) to see the rest.]';
-  return textResult(text.slice(0, Math.max(0, maxChars - note.length)) + note);
+  // Redacted before the cut: a cut through a secret would leave its start, which the redactor no longer finds.
+  return textResult(redact(text).slice(0, Math.max(0, maxChars - note.length)) + note);
 }
 
 export interface ListPage {
@@ -83,7 +84,7 @@ export function listResult(page: ListPage, maxChars: number): CallToolResult {
     const note =
       `\n[cut: the item at offset ${page.offset} alone is over the ${maxChars}-character cap (--max-result-tokens). ` +
       `Fetch it with its retrieve tool or narrow the request; the next page starts at offset=${next}.]`;
-    const item = JSON.stringify(page.items[0]);
+    const item = redact(JSON.stringify(page.items[0]));
     return textResult(item.slice(0, Math.max(0, maxChars - note.length)) + note);
   }
   const items = page.items.slice(0, kept);
@@ -136,7 +137,7 @@ export function eventsResult(page: EventsPage, maxChars: number): CallToolResult
     const cursor = String(seq);
     const cut = {
       ...rest,
-      events: [{ seq, truncated: true, data: JSON.stringify(content).slice(0, Math.max(0, budget - 200)) }],
+      events: [{ seq, truncated: true, data: redact(JSON.stringify(content)).slice(0, Math.max(0, budget - 200)) }],
       cursor,
       ended: false,
       note: joinNotes(

@@ -794,3 +794,69 @@ describe('a binary browser file that holds the API key (not UTF-8, so it goes ou
     },
   );
 });
+
+/**
+ * Answers over the result cap (--max-result-tokens) are cut: the cut must not fall inside a secret and leave its
+ * start showing. An API answers the key many times over, behind paddings of several lengths so the cut falls at
+ * different places in a copy; no part of the key's start may be left.
+ */
+describe('an answer cut to the result cap', () => {
+  const KEY = 'sk_live_rel_cut_K3yAtTh3Cut0123456789abcdef';
+  const PREFIX = KEY.slice(0, 10);
+  let pad = 0;
+  const server = createServer((req, res) => {
+    const body = { pad: 'x'.repeat(pad), data: KEY.repeat(300) };
+    if (String(req.headers.accept ?? '').includes('text/event-stream')) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(`id: 1\ndata: ${JSON.stringify(body)}\n\n`);
+    } else if (req.method === 'POST' && req.url === '/browsers') {
+      // Not JSON, though it says so: the error quotes its start.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"session_id": ${body.pad}${body.data}`);
+    } else if (req.url?.startsWith('/browsers/')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ session_id: 'b1', ...body }));
+    } else if (req.url?.startsWith('/browsers')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify([{ session_id: 'b1', ...body }]));
+    } else {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end(`refused: ${body.pad}${body.data}`);
+    }
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('never shows the start of a secret it cut through (object, list item, event, error body, invalid JSON)', async () => {
+    const srv = inProcessServer({ baseUrl: url, apiKey: KEY, config: { maxResultTokens: 1000, maxRetries: 0 } });
+    const session = await srv.connect('modern');
+    const cutSeen = new Seen([PREFIX]);
+    try {
+      for (pad = 0; pad < KEY.length; pad += 5) {
+        for (const [tool, args] of [
+          ['browsers_retrieve', { id: 'b1' }],
+          ['browsers_list', {}],
+          ['browsers_telemetry_stream', { id: 'b1', max_seconds: 2 }],
+          ['profiles_create', { name: 'p1' }],
+          ['browsers_create', {}],
+        ] as const) {
+          const r = await session.call(tool, args);
+          // The answer came back (cut, or as the error), with the whole copies replaced.
+          expect(textOf(r), tool).toContain('[redacted]');
+          cutSeen.add(`${tool} after ${pad} characters`, r);
+        }
+      }
+    } finally {
+      await session.close();
+      await srv.close();
+    }
+    cutSeen.assertClean();
+  });
+});
