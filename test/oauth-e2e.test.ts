@@ -11,13 +11,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
-import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../simulator/index.js';
 import { closeAll, type HttpServerProcess, type KeyRouter, keyRouter, startHttp } from './helpers/http.js';
-import { type AnyClient, ERAS, type Era, type McpSession, text, wrapClient } from './helpers/mcp.js';
-import { authorizeInBrowser, TestOAuthProvider } from './helpers/oauth.js';
+import { ERAS, type Era, type McpSession, text } from './helpers/mcp.js';
+import {
+  authorizeInBrowser,
+  form,
+  rawMcp as rawMcpTo,
+  connectOAuth as signIn,
+  TestOAuthProvider,
+  withToken as withTokenTo,
+} from './helpers/oauth.js';
 
 const KEY_A = 'sk_oauth_person_a_0123456789abcdef';
 const KEY_B = 'sk_oauth_person_b_0123456789abcdef';
@@ -68,40 +73,12 @@ afterAll(() => closeAll(srv, router, simA, simB));
 const origin = () => new URL(srv.url).origin;
 
 /** Connects a client of `era` through the SDK's OAuth flow, signing in with `apiKey` in the "browser". */
-async function connectOAuth(
+const connectOAuth = (
   era: Era,
   apiKey: string,
   provider = new TestOAuthProvider(),
-  choices: { readOnly?: boolean } = {},
-): Promise<McpSession> {
-  const make = () =>
-    era === 'modern'
-      ? {
-          transport: new ModernHttp(new URL(srv.url), { authProvider: provider as never }),
-          client: new ModernClient(
-            { name: 'oauth-tests', version: '1' },
-            { versionNegotiation: { mode: { pin: '2026-07-28' } } },
-          ),
-        }
-      : {
-          transport: new LegacyHttp(new URL(srv.url), { authProvider: provider as never }),
-          client: new LegacyClient({ name: 'oauth-tests-2025', version: '1' }, { capabilities: {} }),
-        };
-  const first = make();
-  await expect(first.client.connect(first.transport as never)).rejects.toThrow(/nauthorized/);
-  expect(provider.authorizationUrl, 'the SDK asked to open the authorization page').toBeDefined();
-  const walked = await authorizeInBrowser(provider.authorizationUrl as URL, provider.redirect, { apiKey, ...choices });
-  expect(
-    walked.callback,
-    /class="error">([^<]*)/.exec(walked.page ?? '')?.[1] ?? srv.stderr().slice(-3000),
-  ).toBeDefined();
-  const params = (walked.callback as URL).searchParams;
-  if (era === 'modern') await (first.transport as ModernHttp).finishAuth(params);
-  else await (first.transport as LegacyHttp).finishAuth(params.get('code') as string);
-  const second = make();
-  await second.client.connect(second.transport as never);
-  return wrapClient(era, second.client as unknown as AnyClient);
-}
+  choices = {},
+): Promise<McpSession> => signIn(era, srv.url, apiKey, provider, choices, () => srv.stderr().slice(-3000));
 
 describe('discovery', () => {
   it('a 401 points at the protected resource metadata, which points at the authorization server', async () => {
@@ -150,38 +127,8 @@ describe.each(ERAS)('the OAuth flow (%s client)', (era) => {
   });
 });
 
-/** A modern client that sends `token` as its bearer (no OAuth flow of its own). */
-async function withToken(token: string): Promise<McpSession> {
-  const transport = new ModernHttp(new URL(srv.url), {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  });
-  const client = new ModernClient(
-    { name: 'oauth-tests', version: '1' },
-    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
-  );
-  await client.connect(transport);
-  return wrapClient('modern', client as unknown as AnyClient);
-}
-
-const form = (fields: Record<string, string>) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams(fields).toString(),
-});
-
-/** A raw MCP request with the given Authorization header (or none): its status and challenge. */
-async function rawMcp(authorization?: string, query = '') {
-  const res = await fetch(`${srv.url}${query}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(authorization ? { authorization } : {}),
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
-  });
-  return { status: res.status, challenge: res.headers.get('www-authenticate') ?? '' };
-}
+const withToken = (token: string) => withTokenTo(srv.url, token);
+const rawMcp = (authorization?: string, query = '') => rawMcpTo(srv.url, authorization, query);
 
 describe('tokens', () => {
   it('refresh tokens rotate, and replaying a used one revokes the grant', async () => {

@@ -94,7 +94,7 @@ export async function startHttpServer(config: Config, deps: ProcessDeps): Promis
   const url = `${base}${MCP_PATH}`;
   if (parts.mode === 'oauth') {
     try {
-      guards.oauth = await startOAuth(config, deps, base);
+      guards.oauth = await startOAuth(config, deps, base, parts.shared);
     } catch (err) {
       server.close();
       throw new ConfigError(`--auth oauth: ${(err as Error).message}`);
@@ -191,8 +191,11 @@ function listen(server: Server, config: Config): Promise<void> {
   });
 }
 
-/** --auth oauth: the resource server (and the built-in authorization server), made once the port is known. */
-function startOAuth(config: Config, deps: ProcessDeps, base: string): Promise<OAuthGate> {
+/**
+ * --auth oauth: the resource server (and the built-in authorization server), made once the port is known. With
+ * --redis-url the built-in server keeps its state in that Redis, on the shared state's connection.
+ */
+function startOAuth(config: Config, deps: ProcessDeps, base: string, shared?: SharedState): Promise<OAuthGate> {
   return createOAuthGate({
     publicUrl: config.publicUrl ?? base,
     ...(config.oauthIssuer ? { externalIssuer: config.oauthIssuer } : {}),
@@ -200,6 +203,7 @@ function startOAuth(config: Config, deps: ProcessDeps, base: string): Promise<OA
     verifyKey: (apiKey) => verifyKernelKey(deps, apiKey),
     accessTokenTtlS: config.oauthTokenTtlS,
     logger: deps.logger,
+    ...(shared ? { shared: { redis: shared.connection, health: () => shared.health() } } : {}),
   });
 }
 

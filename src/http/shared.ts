@@ -137,6 +137,14 @@ export class SharedState {
     return shared;
   }
 
+  /**
+   * The command connection, for other state kept in this Redis (the built-in OAuth server's, src/oauth/redis-store.ts).
+   * No offline queue: while Redis is away a command fails at once and the caller answers 503.
+   */
+  get connection(): Redis {
+    return this.#pub;
+  }
+
   health(): SharedHealth {
     if (this.#pub.status === 'ready' && this.#sub.status === 'ready') return { ok: true };
     return {

@@ -5,17 +5,21 @@
  * authorization code with PKCE (S256 only), refresh tokens with rotation, RFC 8707 resource indicators (tokens are
  * for this MCP endpoint only) and revocation. Its one page asks the person for their Kernel API key, checks it once
  * against the Kernel API, shows what the client asks for, and binds the grant to that key: the account is the key's
- * SHA-256 (the passthrough tenant id), the key itself is sealed in the vault. Everything lives in memory: a restart
- * signs everyone out.
+ * SHA-256 (the passthrough tenant id), the key itself is sealed in the vault. Its state (clients, grants, codes, tokens,
+ * sessions) lives in memory (a restart signs everyone out), or with `--redis-url` in Redis (redis-store.ts), shared by
+ * every instance and kept across restarts; what it signs is signed with a key derived from the secret, the same on
+ * every instance.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createECDH, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { isUnavailable, redisAdapter, unavailableMessage } from './redis-store.js';
 import type { KeyVault } from './vault.js';
 
 export const SCOPES = ['kernel:read', 'kernel:write'] as const;
 export const ACCESS_TOKEN_TTL_S = 600;
-const REFRESH_TOKEN_TTL_S = 14 * 24 * 3600;
+export const REFRESH_TOKEN_TTL_S = 14 * 24 * 3600;
 
 export interface AuthorizationServerOptions {
   /** The public origin, e.g. https://mcp.example.com (the issuer). */
@@ -32,6 +36,22 @@ export interface AuthorizationServerOptions {
   accessTokenTtlS?: number;
   /** Client ID Metadata Documents may be served from loopback http:// URLs (tests and local clients only). */
   allowLoopbackMetadataUrls?: boolean;
+  /** --redis-url: the state in Redis (shared and durable) instead of memory, and whether Redis is reachable. */
+  shared?: { redis: Redis; health(): StoreHealth };
+}
+
+export type StoreHealth = { ok: true } | { ok: false; reason: string };
+
+type Payload = Record<string, unknown>;
+/** oidc-provider's storage adapter contract (see its lib/adapters/memory_adapter.js). */
+interface StorageAdapter {
+  upsert(id: string, payload: Payload, expiresIn?: number): Promise<void>;
+  find(id: string): Promise<Payload | undefined>;
+  findByUid(uid: string): Promise<Payload | undefined>;
+  findByUserCode(userCode: string): Promise<Payload | undefined>;
+  consume(id: string): Promise<void>;
+  destroy(id: string): Promise<void>;
+  revokeByGrantId(grantId: string): Promise<void>;
 }
 
 export interface AccessTokenInfo {
@@ -43,7 +63,7 @@ export interface AccessTokenInfo {
 }
 
 /** An oidc-provider storage adapter over one bounded Map per model, with expiry. */
-function memoryAdapter(limit = 100_000) {
+function memoryAdapter(limit = 100_000): new (name: string) => StorageAdapter {
   const maps = new Map<string, Map<string, { payload: Record<string, unknown>; expires?: number }>>();
   const grants = new Map<string, Set<string>>();
   const uids = new Map<string, string>();
@@ -139,6 +159,33 @@ async function fetchClientMetadata(url: string, allowLoopback: boolean): Promise
   };
 }
 
+/**
+ * The ES256 key the provider signs with (its ID tokens; access tokens are opaque), derived from the secret so every
+ * instance publishes the same JWKS. HKDF output outside the curve's range (odds about 2^-32) moves to the next one.
+ */
+function signingKey(secret: string): Record<string, string> {
+  for (let i = 0; ; i++) {
+    const d = Buffer.from(hkdfSync('sha256', secret, 'kernel-mcp', `oauth signing key v1 ${i}`, 32));
+    const ecdh = createECDH('prime256v1');
+    try {
+      ecdh.setPrivateKey(d);
+    } catch {
+      continue;
+    }
+    const point = ecdh.getPublicKey();
+    return {
+      kty: 'EC',
+      crv: 'P-256',
+      d: d.toString('base64url'),
+      x: point.subarray(1, 33).toString('base64url'),
+      y: point.subarray(33).toString('base64url'),
+      alg: 'ES256',
+      use: 'sig',
+      kid: createHash('sha256').update(point).digest('base64url').slice(0, 16),
+    };
+  }
+}
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -171,11 +218,16 @@ export interface AuthorizationServer {
 }
 
 export async function createAuthorizationServer(options: AuthorizationServerOptions): Promise<AuthorizationServer> {
-  const [{ default: Provider, errors }, jose] = await Promise.all([import('oidc-provider'), import('jose')]);
-  const { issuer, resource, secret, vault, logger } = options;
+  const { default: Provider, errors } = await import('oidc-provider');
+  const { issuer, resource, secret, vault, logger, shared } = options;
   const allowLoopback = options.allowLoopbackMetadataUrls ?? false;
   const accessTtl = options.accessTokenTtlS ?? ACCESS_TOKEN_TTL_S;
-  const Adapter = memoryAdapter();
+  // Redis unreachable: the provider answers 503 temporarily_unavailable with the reason (never a fall-back to memory).
+  const unavailable = (reason: string) =>
+    Object.assign(new errors.TemporarilyUnavailable(reason), { status: 503, statusCode: 503 });
+  const Adapter: new (name: string) => StorageAdapter = shared
+    ? redisAdapter(shared.redis, unavailable)
+    : memoryAdapter();
   // Client ID Metadata Documents: an unknown client id that is a URL is fetched and kept like a registration.
   class ClientAdapter extends Adapter {
     override async find(id: string) {
@@ -186,9 +238,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       return metadata;
     }
   }
-  // Signing keys for what the provider signs itself (its ID tokens are not used; access tokens are opaque).
-  const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
-  const jwk = { ...(await jose.exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: randomBytes(8).toString('hex') };
+  const jwk = signingKey(secret);
 
   const provider = new Provider(issuer, {
     adapter: function adapter(name: string) {
@@ -371,6 +421,20 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
 
   return {
     async handle(req, res, path) {
+      const health = shared?.health();
+      if (health && !health.ok && (path.startsWith('/oauth/') || path === '/.well-known/openid-configuration')) {
+        const reason = unavailableMessage(health.reason);
+        if (path.startsWith('/oauth/interaction/')) {
+          res
+            .writeHead(503, { ...PAGE_HEADERS, 'retry-after': '2' })
+            .end(page('Unavailable', `<h1>Try again shortly</h1><p>${escapeHtml(reason)}</p>`));
+        } else {
+          res
+            .writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': '2' })
+            .end(JSON.stringify({ error: 'temporarily_unavailable', error_description: reason }));
+        }
+        return true;
+      }
       if (path.startsWith('/oauth/interaction/')) {
         const uid = decodeURIComponent(path.slice('/oauth/interaction/'.length));
         try {
@@ -378,7 +442,11 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
           else await keyPage(req, res, uid);
         } catch (err) {
           logger.debug('OAuth interaction failed', { error: (err as Error).message });
-          if (!res.headersSent) {
+          if (!res.headersSent && isUnavailable(err)) {
+            res
+              .writeHead(503, { ...PAGE_HEADERS, 'retry-after': '2' })
+              .end(page('Unavailable', `<h1>Try again shortly</h1><p>${escapeHtml((err as Error).message)}</p>`));
+          } else if (!res.headersSent) {
             res
               .writeHead(400, PAGE_HEADERS)
               .end(page('Authorization error', '<h1>This sign-in has expired</h1><p>Start again from your app.</p>'));

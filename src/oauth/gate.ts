@@ -7,7 +7,8 @@
  * - --oauth-issuer URL: any OIDC / OAuth authorization server; JWT access tokens are checked against its JWKS
  *   (`jose`), and requests reach Kernel with the server's own key.
  * `kernel:write` allows every tool; `kernel:read` alone gets the read-only tool set. Tokens are read from the
- * Authorization header only, never from a query string.
+ * Authorization header only, never from a query string. With `--redis-url` the built-in server's state and the vault
+ * live in Redis (redis-store.ts); while Redis is unreachable requests get a 503 naming it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -21,8 +22,15 @@ import {
   verifyBearerToken,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
-import { type AuthorizationServer, createAuthorizationServer, SCOPES } from './authorization-server.js';
-import { KeyVault } from './vault.js';
+import {
+  type AuthorizationServer,
+  type AuthorizationServerOptions,
+  createAuthorizationServer,
+  REFRESH_TOKEN_TTL_S,
+  SCOPES,
+} from './authorization-server.js';
+import { isUnavailable, RedisSecretStore, unavailableMessage } from './redis-store.js';
+import { KeyVault, MemoryStore } from './vault.js';
 
 export type OAuthAuth =
   | { ok: true; mode: 'passthrough'; apiKey: string; keyHash: string; readOnly: boolean }
@@ -40,6 +48,8 @@ export interface OAuthGateOptions {
   logger: Logger;
   allowLoopbackMetadataUrls?: boolean;
   accessTokenTtlS?: number;
+  /** --redis-url: the shared state's connection (built-in server only); absent: memory. */
+  shared?: AuthorizationServerOptions['shared'];
 }
 
 export interface OAuthGate {
@@ -64,6 +74,17 @@ async function externalMetadata(issuer: string): Promise<OAuthMetadata> {
   throw new Error(`--oauth-issuer ${issuer}: no authorization server metadata with a jwks_uri was found there`);
 }
 
+/** 503 for a request whose token cannot be checked: the shared store is unreachable (never a fall-back to memory). */
+function storeUnavailable(message: string): OAuthAuth {
+  return {
+    ok: false,
+    response: Response.json(
+      { jsonrpc: '2.0', id: null, error: { code: -32000, message } },
+      { status: 503, headers: { 'retry-after': '2' } },
+    ),
+  };
+}
+
 function scopesOf(claim: unknown): string[] {
   if (typeof claim === 'string') return claim.split(' ').filter(Boolean);
   return Array.isArray(claim) ? claim.map(String) : [];
@@ -83,7 +104,11 @@ export async function createOAuthGate(options: OAuthGateOptions): Promise<OAuthG
 
   if (!options.externalIssuer) {
     if (!options.secret) throw new Error('KERNEL_MCP_OAUTH_SECRET is required for the built-in authorization server');
-    vault = new KeyVault(options.secret);
+    const { shared } = options;
+    vault = new KeyVault(
+      options.secret,
+      shared ? new RedisSecretStore(shared.redis, REFRESH_TOKEN_TTL_S) : new MemoryStore(),
+    );
     as = await createAuthorizationServer({
       issuer: origin,
       resource,
@@ -93,6 +118,7 @@ export async function createOAuthGate(options: OAuthGateOptions): Promise<OAuthG
       logger: options.logger,
       allowLoopbackMetadataUrls: options.allowLoopbackMetadataUrls ?? insecure,
       ...(options.accessTokenTtlS ? { accessTokenTtlS: options.accessTokenTtlS } : {}),
+      ...(shared ? { shared } : {}),
     });
     oauthMetadata = (await as.metadata()) as OAuthMetadata;
     const server = as;
@@ -169,6 +195,8 @@ export async function createOAuthGate(options: OAuthGateOptions): Promise<OAuthG
       return as ? as.handle(req, res, path) : false;
     },
     async authenticate(authorization) {
+      const health = vault ? options.shared?.health() : undefined;
+      if (health && !health.ok) return storeUnavailable(unavailableMessage(health.reason));
       let info: AuthInfo;
       try {
         info = await verifyBearerToken(authorization ?? null, {
@@ -177,6 +205,7 @@ export async function createOAuthGate(options: OAuthGateOptions): Promise<OAuthG
           resourceMetadataUrl,
         });
       } catch (err) {
+        if (isUnavailable(err)) return storeUnavailable((err as Error).message);
         options.logger.debug('OAuth: bearer token refused', { reason: (err as Error).message });
         return { ok: false, response: bearerAuthChallengeResponse(err, { resourceMetadataUrl }) };
       }
@@ -190,7 +219,14 @@ export async function createOAuthGate(options: OAuthGateOptions): Promise<OAuthG
       }
       if (!vault) return { ok: true, mode: 'token', readOnly: !write };
       const accountId = String(info.extra?.accountId ?? '');
-      const apiKey = await vault.get(accountId);
+      let apiKey: string | undefined;
+      try {
+        apiKey = await vault.get(accountId);
+      } catch (err) {
+        return storeUnavailable(
+          unavailableMessage(`Redis did not answer while reading a sealed key (${(err as Error).message})`),
+        );
+      }
       if (!apiKey) {
         const err = new OAuthError(
           OAuthErrorCode.InvalidToken,

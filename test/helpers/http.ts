@@ -5,7 +5,13 @@
  * `McpSession` interface of the stdio harness, so a test runs the same assertions for each era.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import {
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { assertBuilt, baseEnv, CLI, connectClient, type Era, type McpSession, wrapClient } from './mcp.js';
@@ -173,6 +179,31 @@ export function messages(body: string): Record<string, unknown>[] {
   return out;
 }
 
+/** Listens on a free loopback port: its origin, and a close that cuts open connections. */
+async function listenLoopback(server: Server): Promise<{ url: string; close(): Promise<void> }> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Passes a request on to `base` (an origin, or a URL the path is appended to), Host header and all. */
+function forward(req: IncomingMessage, res: ServerResponse, base: string) {
+  const up = httpRequest(base + (req.url ?? '/'), { method: req.method, headers: req.headers }, (upRes) => {
+    res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+    upRes.pipe(res);
+  });
+  up.on('error', () => res.destroy());
+  res.on('close', () => up.destroy());
+  req.pipe(up);
+}
+
 /** A reverse proxy that sends each request to the simulator of its bearer key: per-key API state, like Kernel's. */
 export async function keyRouter(
   routes: Record<string, { url: string }>,
@@ -184,23 +215,37 @@ export async function keyRouter(
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"code":"unauthorized","message":"bad key"}');
       return;
     }
-    const up = httpRequest(sim.url + (req.url ?? '/'), { method: req.method, headers: req.headers }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    res.on('close', () => up.destroy());
-    req.pipe(up);
+    forward(req, res, sim.url);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
+  return listenLoopback(server);
+}
+
+/**
+ * A load balancer in front of kernel-mcp instances, steered by the test: every request goes to the instance last
+ * chosen with `use`, keeping its Host header (the public URL's), and `served` records which port took each one.
+ */
+export async function frontDoor(): Promise<{
+  url: string;
+  use(instance: HttpServerProcess): void;
+  served: number[];
+  close(): Promise<void>;
+}> {
+  let target: HttpServerProcess | undefined;
+  const served: number[] = [];
+  const server = createHttpServer((req, res) => {
+    if (!target) {
+      res.writeHead(502).end('no instance chosen');
+      return;
+    }
+    served.push(target.port);
+    forward(req, res, `http://127.0.0.1:${target.port}`);
+  });
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    ...(await listenLoopback(server)),
+    use(instance) {
+      target = instance;
+    },
+    served,
   };
 }
 
