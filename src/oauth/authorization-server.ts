@@ -282,6 +282,10 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
+    // Tokens live by their own lifetimes, not by the authorization page's browser session (an hour): by default a
+    // grant without offline_access ends with that session, and a connector that does not ask for it would be signed
+    // out after an hour. The session is only the page's; the grant is what the person allowed.
+    expiresWithSession: async () => false,
     ttl: {
       AccessToken: accessTtl,
       AuthorizationCode: 60,

@@ -205,7 +205,11 @@ export async function createOAuthGate(options: OAuthGateOptions): Promise<OAuthG
           resourceMetadataUrl,
         });
       } catch (err) {
-        if (isUnavailable(err)) return storeUnavailable((err as Error).message);
+        // The provider's error carries the reason as its description (its message is the code).
+        if (isUnavailable(err)) {
+          const e = err as Error & { error_description?: unknown };
+          return storeUnavailable(typeof e.error_description === 'string' ? e.error_description : e.message);
+        }
         options.logger.debug('OAuth: bearer token refused', { reason: (err as Error).message });
         return { ok: false, response: bearerAuthChallengeResponse(err, { resourceMetadataUrl }) };
       }
